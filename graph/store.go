@@ -1,0 +1,201 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/cayleygraph/quad"
+)
+
+// Batch is a set of changes applied atomically by Store.Apply: either every
+// change lands or none does. Upserts replace the whole stored record with the
+// same key. Deletes name records by key.
+type Batch struct {
+	Sources   []Source
+	Entities  []Entity
+	Relations []Relation
+
+	DeleteRelations []string
+	DeleteEntities  []string
+	DeleteSources   []string
+
+	// Cascade makes DeleteEntities also delete every relation touching the
+	// deleted entities. Without it such a delete fails with CodeConflict.
+	Cascade bool
+}
+
+// Empty reports whether b changes nothing.
+func (b *Batch) Empty() bool {
+	return len(b.Sources)+len(b.Entities)+len(b.Relations)+
+		len(b.DeleteRelations)+len(b.DeleteEntities)+len(b.DeleteSources) == 0
+}
+
+// ApplyResult counts what Apply changed. Records whose stored form was
+// already identical count as Unchanged, so applying the same batch twice
+// reports zero changes the second time.
+type ApplyResult struct {
+	Created, Updated, Deleted, Unchanged int
+	// Quads is the number of quads added plus removed in the backend.
+	Quads int
+}
+
+// Direction selects which relations of an entity to follow.
+type Direction string
+
+const (
+	Out  Direction = "OUT"  // relations whose From is the entity
+	In   Direction = "IN"   // relations whose To is the entity
+	Both Direction = "BOTH" // either
+)
+
+// Valid reports whether d is a known direction.
+func (d Direction) Valid() bool { return d == Out || d == In || d == Both }
+
+// EntityFilter selects entities. Zero fields do not filter.
+type EntityFilter struct {
+	Kinds     []Kind
+	Countries []string
+}
+
+// RelationFilter selects relations. Zero fields do not filter. Entity with
+// Direction selects relations at one endpoint; From and To fix each end.
+type RelationFilter struct {
+	Types     []RelationType
+	Entity    string
+	Direction Direction // with Entity; zero means Both
+	From, To  string
+	Category  string
+	Statuses  []Status
+	AsOf      Date // relations valid on that date (Relation.ValidAt)
+}
+
+// Selection picks a subgraph: the Seeds and everything reachable from them in
+// Hops steps along relations matching Types, Direction and AsOf, keeping only
+// entities of Kinds and Countries (seeds are always kept). With no Seeds it
+// selects the whole graph under the same filters. Limit bounds the number of
+// entities; when reached, the result is Truncated.
+type Selection struct {
+	Seeds     []string
+	Hops      int
+	Types     []RelationType
+	Kinds     []Kind
+	Countries []string
+	Direction Direction // zero means Both
+	AsOf      Date
+	Limit     int // 0 means no limit
+}
+
+// Subgraph is a set of entities and the relations among them. Relations only
+// join entities that are in Entities.
+type Subgraph struct {
+	Entities  []*Entity
+	Relations []*Relation
+	Truncated bool
+}
+
+// PathQuery asks for up to K shortest simple paths From -> To of at most
+// MaxHops relations matching Types, Direction and AsOf.
+type PathQuery struct {
+	From, To  string
+	MaxHops   int
+	K         int
+	Types     []RelationType
+	Direction Direction // zero means Both
+	AsOf      Date
+}
+
+// MaxPathHops bounds PathQuery.MaxHops: path enumeration grows with the
+// degree to the power of the hop count.
+const MaxPathHops = 6
+
+// Path is a walk through the graph: Relations[i] joins Entities[i] and
+// Entities[i+1] (in either direction when the query followed Both).
+type Path struct {
+	Entities  []*Entity
+	Relations []*Relation
+}
+
+// Match is one search hit with its score; higher is better.
+type Match struct {
+	Entity *Entity
+	Score  float64
+}
+
+// Stats counts what the store holds. Version changes on every successful
+// Apply that changed something.
+type Stats struct {
+	Entities  int
+	Relations int
+	Sources   int
+	Quads     int
+	ByKind    map[Kind]int
+	ByType    map[RelationType]int
+	Version   uint64
+}
+
+// Store is chipgraph's graph store. Implementations are safe for concurrent
+// use by any number of readers and writers.
+//
+// Values returned by a Store are shared and must not be modified by callers;
+// they stay valid (as a snapshot) after later writes.
+//
+// Errors are *Error or Errors values with the codes documented per method;
+// any other failure is CodeInternal.
+type Store interface {
+	// Apply validates b against itself and the stored graph, then applies
+	// it atomically: on any error nothing is changed. Validation failures
+	// come back together as Errors (CodeInvalid) with paths such as
+	// "relations[3].to". Deleting a missing record is CodeNotFound;
+	// deleting an entity that still has relations without b.Cascade, or a
+	// source still cited, is CodeConflict.
+	Apply(ctx context.Context, b Batch) (ApplyResult, error)
+
+	// Entity returns the entity with the given id, or CodeNotFound.
+	Entity(ctx context.Context, id string) (*Entity, error)
+
+	// Relation returns the relation with the given id, or CodeNotFound.
+	Relation(ctx context.Context, id string) (*Relation, error)
+
+	// Source returns the source with the given key, or CodeNotFound.
+	Source(ctx context.Context, key string) (*Source, error)
+
+	// Sources returns every source, sorted by key.
+	Sources(ctx context.Context) ([]*Source, error)
+
+	// Resolve returns the entities whose id, name or an alias equals name
+	// after normalisation (Normalize: case, width, punctuation and spacing
+	// are ignored), sorted by id. No match is an empty slice, not an error.
+	Resolve(ctx context.Context, name string) ([]*Entity, error)
+
+	// Search returns up to limit entities ranked by how well their id,
+	// name or aliases match text: exact, then prefix, then substring, then
+	// within a small edit distance. kinds, when not empty, restricts the
+	// kinds. An empty text is CodeInvalid.
+	Search(ctx context.Context, text string, kinds []Kind, limit int) ([]Match, error)
+
+	// Entities returns the entities matching f, sorted by id.
+	Entities(ctx context.Context, f EntityFilter) ([]*Entity, error)
+
+	// Relations returns the relations matching f, sorted by id. An unknown
+	// f.Entity, f.From or f.To gives an empty result.
+	Relations(ctx context.Context, f RelationFilter) ([]*Relation, error)
+
+	// Subgraph returns the selection s (see Selection). Unknown seeds are
+	// CodeNotFound; a negative Hops or Limit is CodeInvalid.
+	Subgraph(ctx context.Context, s Selection) (*Subgraph, error)
+
+	// Paths returns up to q.K shortest simple paths, shortest first and
+	// then by the ids along them. No path is an empty slice. Unknown
+	// endpoints are CodeNotFound; MaxHops outside 1..MaxPathHops or K < 1
+	// is CodeInvalid. Long searches stop with ctx.Err() when ctx is done.
+	Paths(ctx context.Context, q PathQuery) ([]Path, error)
+
+	// Stats counts what the store holds.
+	Stats(ctx context.Context) (Stats, error)
+
+	// Quads calls fn with every quad of the backend, in a stable order,
+	// until fn returns an error, which Quads returns.
+	Quads(ctx context.Context, fn func(quad.Quad) error) error
+
+	// Close releases the backend. Calls after Close fail.
+	Close() error
+}

@@ -1,0 +1,304 @@
+// Command chipgraph serves, loads, validates, exports and counts the
+// knowledge graph of the China AI-chip ecosystem.
+//
+//	chipgraph serve    [--addr 127.0.0.1:8080] [--data DIR] [--db DSN] [--tokens-file FILE]
+//	chipgraph load     [--format curated|nquads] [--db DSN] PATH...
+//	chipgraph validate [--db DSN] [PATH...]
+//	chipgraph export   --format nquads [-o FILE] [--db DSN]
+//	chipgraph stats    [--json] [--db DSN]
+//	chipgraph health   [--addr 127.0.0.1:8080]
+//
+// Every command also takes --verbose (cayley's own logging) and --log-level.
+// Flags default to the environment: CHIPGRAPH_DB, CHIPGRAPH_ADDR,
+// CHIPGRAPH_DATA, CHIPGRAPH_TOKENS, CHIPGRAPH_LOG_LEVEL.
+//
+// Exit status: 0 ok, 1 data or validation error, 2 usage error, 3 internal
+// error.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/cayleygraph/cayley/clog"
+	"github.com/mattn/go-isatty"
+
+	"github.com/chipgraph/chipgraph/graph"
+)
+
+// Exit statuses.
+const (
+	exitOK       = 0
+	exitData     = 1
+	exitUsage    = 2
+	exitInternal = 3
+)
+
+// Environment variables that give flag defaults.
+const (
+	envDB       = "CHIPGRAPH_DB"
+	envAddr     = "CHIPGRAPH_ADDR"
+	envData     = "CHIPGRAPH_DATA"
+	envTokens   = "CHIPGRAPH_TOKENS"
+	envLogLevel = "CHIPGRAPH_LOG_LEVEL"
+)
+
+const (
+	defaultDSN  = "memory:"
+	defaultAddr = "127.0.0.1:8080"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], &env{
+		stdin:  os.Stdin,
+		stdout: os.Stdout,
+		stderr: os.Stderr,
+		getenv: os.Getenv,
+		tty:    isTerminal(os.Stderr),
+	})
+	stop()
+	os.Exit(code)
+}
+
+// env is what a command sees of the process, so tests can run commands in
+// process as well as as subprocesses.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	tty            bool // stderr is a terminal: text logs and progress
+	log            *slog.Logger
+}
+
+func isTerminal(f *os.File) bool {
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+}
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the HTTP/GraphQL server", cmdServe},
+		{"load", "load curated YAML or N-Quads into a store, all or nothing", cmdLoad},
+		{"validate", "parse and validate curated data without writing anything", cmdValidate},
+		{"export", "write the whole store as N-Quads", cmdExport},
+		{"stats", "count what a store holds", cmdStats},
+		{"health", "probe a running server's /healthz (exit 0 healthy, 1 not)", cmdHealth},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: chipgraph COMMAND [FLAGS] [ARGS]
+
+commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, `
+Run 'chipgraph COMMAND -h' for a command's flags. Flags default to the
+environment: %s, %s, %s, %s, %s.
+Exit status: 0 ok, 1 data or validation error, 2 usage error, 3 internal error.
+`, envDB, envAddr, envData, envTokens, envLogLevel)
+}
+
+// run runs the command line args (without the program name) and returns the
+// exit status.
+func run(ctx context.Context, args []string, e *env) int {
+	if len(args) == 0 {
+		fmt.Fprintln(e.stderr, "chipgraph: missing command")
+		usage(e.stderr)
+		return exitUsage
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(rest) > 0 {
+			return run(ctx, []string{rest[0], "-h"}, e)
+		}
+		usage(e.stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			err := c.run(ctx, e, rest)
+			return report(e, name, err)
+		}
+	}
+	fmt.Fprintf(e.stderr, "chipgraph: unknown command %q\n", name)
+	usage(e.stderr)
+	return exitUsage
+}
+
+// usageError is a bad command line: exit status 2.
+type usageError struct{ msg string }
+
+func (u *usageError) Error() string { return u.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// errReported marks an error whose details the command already printed; it
+// carries only the exit status.
+type errReported struct{ code int }
+
+func (r *errReported) Error() string { return fmt.Sprintf("exit status %d", r.code) }
+
+// report prints err and maps it to an exit status.
+func report(e *env, name string, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, errHelp) {
+		return exitOK
+	}
+	var rep *errReported
+	if errors.As(err, &rep) {
+		return rep.code
+	}
+	var u *usageError
+	if errors.As(err, &u) {
+		fmt.Fprintf(e.stderr, "chipgraph %s: %s\n", name, u.msg)
+		fmt.Fprintf(e.stderr, "Run 'chipgraph %s -h' for usage.\n", name)
+		return exitUsage
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintf(e.stderr, "chipgraph %s: interrupted\n", name)
+		return exitInternal
+	}
+	code := exitCode(err)
+	if code == exitInternal {
+		if e.log != nil {
+			e.log.Error("internal error", "command", name, "err", err)
+		}
+		fmt.Fprintf(e.stderr, "chipgraph %s: internal error: %v\n", name, err)
+		return code
+	}
+	printErrors(e.stderr, err)
+	return code
+}
+
+// exitCode maps an error to an exit status through the graph error codes.
+func exitCode(err error) int {
+	var u *usageError
+	if errors.As(err, &u) {
+		return exitUsage
+	}
+	switch graph.ErrorCode(err) {
+	case graph.CodeInvalid, graph.CodeNotFound, graph.CodeConflict, graph.CodeUnauthorized:
+		return exitData
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		// A missing or unreadable input file is the user's data problem.
+		return exitData
+	}
+	return exitInternal
+}
+
+// printErrors prints every error of err on its own line: a graph.Errors list
+// one line per item (each starting with its file:line when the loader knew
+// it), anything else as one line.
+func printErrors(w io.Writer, err error) {
+	var list graph.Errors
+	if errors.As(err, &list) {
+		for _, item := range list {
+			fmt.Fprintln(w, oneLine(item.Error()))
+		}
+		if len(list) > 1 {
+			fmt.Fprintf(w, "%d errors\n", len(list))
+		}
+		return
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			fmt.Fprintln(w, line)
+		}
+	}
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+// setupLogging builds the logger for a command: slog text to a terminal,
+// JSON otherwise, at level (debug, info, warn, error). verbose routes cayley's
+// clog through it; otherwise cayley is silenced.
+func setupLogging(e *env, level string, verbose bool) error {
+	var lvl slog.Level
+	switch strings.ToLower(strings.TrimSpace(level)) {
+	case "", "info":
+		lvl = slog.LevelInfo
+	case "debug":
+		lvl = slog.LevelDebug
+	case "warn", "warning":
+		lvl = slog.LevelWarn
+	case "error":
+		lvl = slog.LevelError
+	default:
+		return usagef("bad log level %q (want debug, info, warn or error)", level)
+	}
+	if verbose && lvl > slog.LevelDebug {
+		lvl = slog.LevelDebug
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	var h slog.Handler
+	if e.tty {
+		h = slog.NewTextHandler(e.stderr, opts)
+	} else {
+		h = slog.NewJSONHandler(e.stderr, opts)
+	}
+	e.log = slog.New(h)
+	clog.SetLogger(&cayleyLogger{log: e.log.With("component", "cayley"), verbose: verbose})
+	return nil
+}
+
+// cayleyLogger adapts cayley's clog to slog. Unless verbose, it drops
+// cayley's info and warning chatter and keeps its errors at debug level.
+type cayleyLogger struct {
+	log     *slog.Logger
+	verbose bool
+	v       int
+}
+
+func (c *cayleyLogger) Infof(format string, args ...any) {
+	if c.verbose {
+		c.log.Info(fmt.Sprintf(format, args...))
+	}
+}
+
+func (c *cayleyLogger) Warningf(format string, args ...any) {
+	if c.verbose {
+		c.log.Warn(fmt.Sprintf(format, args...))
+	}
+}
+
+func (c *cayleyLogger) Errorf(format string, args ...any) {
+	if c.verbose {
+		c.log.Error(fmt.Sprintf(format, args...))
+	} else {
+		c.log.Debug(fmt.Sprintf(format, args...))
+	}
+}
+
+func (c *cayleyLogger) Fatalf(format string, args ...any) {
+	c.log.Error(fmt.Sprintf(format, args...))
+	os.Exit(exitInternal)
+}
+
+func (c *cayleyLogger) V(level int) bool { return c.verbose && level <= c.v }
+func (c *cayleyLogger) SetV(level int)   { c.v = level }

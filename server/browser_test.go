@@ -1,0 +1,447 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/chipgraph/chipgraph/data"
+	"github.com/chipgraph/chipgraph/graph"
+	"github.com/chipgraph/chipgraph/loaders"
+	"github.com/chipgraph/chipgraph/server"
+)
+
+// envChromium names the Chromium binary for the browser tests; without it
+// they are skipped. envArtifacts, when set, is where screenshots go.
+const (
+	envChromium  = "CHIPGRAPH_TEST_CHROMIUM"
+	envArtifacts = "CHIPGRAPH_TEST_ARTIFACTS"
+)
+
+// firstQuery is the first of GraphiQL's preloaded tabs.
+const firstQuery = "graphiql/src/queries/1-memory-suppliers.graphql"
+
+// TestGraphiQLInBrowser opens the bundled GraphiQL in headless Chromium
+// against the real server and curated data, runs the first preloaded query,
+// and checks the result pane shows it, with no console error, uncaught
+// exception or browser error log entry (a CSP violation, a failed load) on
+// the way.
+func TestGraphiQLInBrowser(t *testing.T) {
+	chromium := os.Getenv(envChromium)
+	if chromium == "" {
+		t.Skipf("browser test skipped: set %s to a Chromium binary (e.g. %s=/usr/bin/chromium after apt-get install chromium)", envChromium, envChromium)
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("%s=%s: %v", envChromium, chromium, err)
+	}
+
+	ctx := context.Background()
+	s := graphiqlServer(t)
+	var (
+		mu       sync.Mutex
+		problems []string
+		fetched  []string
+	)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		fetched = append(fetched, r.URL.Path)
+		mu.Unlock()
+		s.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+
+	// What the result pane should show: the names at both ends of the
+	// first relation the API itself returns for the first preloaded query.
+	// (Monaco renders only the lines in view, so a value far down the
+	// result would not be in the DOM.) SK hynix must be among the
+	// suppliers, or the example is pointless.
+	query, err := os.ReadFile(firstQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := firstRelationNames(t, ts.URL, string(query))
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1400, 900),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+
+	report := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		problems = append(problems, fmt.Sprintf(format, args...))
+	}
+	// The listener sees every event of the tab from its start, on the
+	// goroutine that reads the browser's messages: it only records.
+	listener := func(ev any) {
+		switch ev := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+				var parts []string
+				for _, a := range ev.Args {
+					if len(a.Value) > 0 {
+						parts = append(parts, string(a.Value))
+					} else {
+						parts = append(parts, a.Description)
+					}
+				}
+				report("console.%s: %s", ev.Type, strings.Join(parts, " "))
+			}
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil && d.Exception.Description != "" {
+				msg += " " + d.Exception.Description
+			}
+			report("uncaught exception at %s:%d: %s", d.URL, d.LineNumber, msg)
+		case *log.EventEntryAdded:
+			// Failed loads, CSP violations and the like.
+			if ev.Entry.Level == log.EntryLevelError {
+				report("browser log (%s): %s %s", ev.Entry.Source, ev.Entry.Text, ev.Entry.URL)
+			}
+		}
+	}
+	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf), chromedp.WithListener(listener))
+	defer cancelBrowser()
+	// Start the browser on a context without a deadline: a deadline on
+	// the first run would bound the browser's life, and the screenshot of
+	// a failure needs the browser after the steps have timed out.
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("start %s: %v", chromium, err)
+	}
+
+	artifacts := os.Getenv(envArtifacts)
+	if artifacts == "" {
+		artifacts = t.TempDir()
+	} else if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	var pane string
+	sctx, cancelSteps := context.WithTimeout(bctx, 90*time.Second)
+	err = chromedp.Do(sctx,
+		chromedp.Navigate(ts.URL+"/graphiql"),
+		// The first tab holds the first preloaded query.
+		chromedp.WaitVisible(chromedp.CSS(`.graphiql-execute-button`)),
+		waitText(`.graphiql-query-editor`, []string{"MemorySupply"}, nil, &pane),
+		chromedp.Click(chromedp.CSS(`.graphiql-execute-button`)),
+		waitText(`.graphiql-response`, want, []string{`"errors"`}, &pane),
+		// Let the page settle (workers, late errors) before judging it.
+		chromedp.Sleep(time.Second),
+	)
+	cancelSteps()
+
+	// The screenshot, of the result or of whatever the page shows after a
+	// failure.
+	shotCtx, cancelShot := context.WithTimeout(bctx, 15*time.Second)
+	png, serr := chromedp.Run(shotCtx, chromedp.CaptureScreenshot())
+	cancelShot()
+	if serr != nil {
+		t.Errorf("screenshot: %v", serr)
+	} else {
+		shot := filepath.Join(artifacts, "graphiql.png")
+		if err := os.WriteFile(shot, png, 0o644); err != nil {
+			t.Error(err)
+		}
+		t.Logf("screenshot: %s", shot)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range problems {
+		t.Errorf("page: %s", p)
+	}
+	// Monaco's GraphQL language service runs in its own worker: the page
+	// must have loaded it from this server.
+	if !slices.ContainsFunc(fetched, func(p string) bool {
+		return strings.HasPrefix(p, "/graphiql/assets/graphql.worker-")
+	}) {
+		t.Errorf("the page loaded no GraphQL worker; it fetched %q", fetched)
+	}
+	if err != nil {
+		t.Fatalf("browser: %v (last text seen: %q)", err, pane)
+	}
+}
+
+// TestGraphiQLAssets checks how the page and its embedded assets are served:
+// types, the Content-Security-Policy, caching and revalidation, and that
+// the page names only same-origin assets that exist.
+func TestGraphiQLAssets(t *testing.T) {
+	store, err := graph.Open(context.Background(), "memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	s, err := server.New(store, server.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Handler()
+	get := func(path string, hdr ...string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+
+	if r := get("/"); r.Code != http.StatusFound || r.Header().Get("Location") != "/graphiql" {
+		t.Errorf("/: %d %v", r.Code, r.Header())
+	}
+	page := get("/graphiql")
+	if page.Code != http.StatusOK {
+		t.Fatalf("/graphiql: %d", page.Code)
+	}
+	ph := page.Header()
+	csp := ph.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "script-src 'self';", "worker-src 'self';", "connect-src 'self';", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	for _, bad := range []string{"unsafe-eval", "blob:", "http:", "https:", "*"} {
+		if strings.Contains(csp, bad) {
+			t.Errorf("CSP %q allows %q", csp, bad)
+		}
+	}
+	if ct := ph.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+		t.Errorf("/graphiql Content-Type %q", ct)
+	}
+	if cc := ph.Get("Cache-Control"); cc != "no-cache" {
+		t.Errorf("/graphiql Cache-Control %q", cc)
+	}
+	if ph.Get("X-Content-Type-Options") != "nosniff" || ph.Get("ETag") == "" {
+		t.Errorf("/graphiql headers %v", ph)
+	}
+	if r := get("/graphiql", "If-None-Match", ph.Get("ETag")); r.Code != http.StatusNotModified {
+		t.Errorf("/graphiql revalidation: %d", r.Code)
+	}
+
+	body := page.Body.String()
+	if regexp.MustCompile(`(?i)(src|href)\s*=\s*"(https?:)?//`).MatchString(body) {
+		t.Errorf("/graphiql names a remote resource:\n%s", body)
+	}
+	refs := regexp.MustCompile(`(?:src|href)="(/graphiql/assets/[^"]+)"`).FindAllStringSubmatch(body, -1)
+	if len(refs) != 2 {
+		t.Fatalf("/graphiql should name one script and one stylesheet, names %q", refs)
+	}
+	types := map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+	for _, m := range refs {
+		r := get(m[1])
+		if r.Code != http.StatusOK || r.Body.Len() == 0 {
+			t.Errorf("%s: %d", m[1], r.Code)
+			continue
+		}
+		if ct, want := r.Header().Get("Content-Type"), types[filepath.Ext(m[1])]; ct != want {
+			t.Errorf("%s: Content-Type %q, want %q", m[1], ct, want)
+		}
+		if cc := r.Header().Get("Cache-Control"); !strings.Contains(cc, "immutable") || !strings.Contains(cc, "max-age=31536000") {
+			t.Errorf("%s: Cache-Control %q", m[1], cc)
+		}
+		if r.Header().Get("Content-Security-Policy") != csp {
+			t.Errorf("%s: CSP %q", m[1], r.Header().Get("Content-Security-Policy"))
+		}
+		if strings.HasSuffix(m[1], ".js") {
+			// The bundle loads its workers from the same place.
+			workers := regexp.MustCompile(`/graphiql/assets/[a-z]+\.worker-[A-Z0-9]+\.js`).FindAllString(r.Body.String(), -1)
+			if len(workers) != 3 {
+				t.Errorf("%s names workers %q, want editor, json and graphql", m[1], workers)
+			}
+			for _, w := range workers {
+				if wr := get(w); wr.Code != http.StatusOK || wr.Header().Get("Content-Type") != types[".js"] {
+					t.Errorf("worker %s: %d %q", w, wr.Code, wr.Header().Get("Content-Type"))
+				}
+			}
+		}
+	}
+	for _, p := range []string{"/graphiql/assets/nope.js", "/graphiql/assets/", "/graphiql/assets/../index.html", "/graphiql/assets/%2e%2e%2findex.html"} {
+		if r := get(p); r.Code != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", p, r.Code)
+		}
+	}
+}
+
+// graphiqlServer is a read-only server over the curated data.
+func graphiqlServer(t *testing.T) *server.Server {
+	t.Helper()
+	ctx := context.Background()
+	store, err := graph.Open(ctx, "memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	cur, err := loaders.ReadCurated(data.FS, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cur.Apply(ctx, store); err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.New(store, server.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestGraphiQLExampleQueries runs each query that GraphiQL preloads as a
+// tab against the curated data: each must succeed and find something. It
+// also checks that the embedded bundle holds the current text of each, that
+// is that nobody changed a query without rebuilding the bundle.
+func TestGraphiQLExampleQueries(t *testing.T) {
+	files, err := filepath.Glob("graphiql/src/queries/*.graphql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no example queries: %v", err)
+	}
+	h := graphiqlServer(t).Handler()
+	get := func(path string) string {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: %d", path, rec.Code)
+		}
+		return rec.Body.String()
+	}
+	m := regexp.MustCompile(`src="(/graphiql/assets/[^"]+\.js)"`).FindStringSubmatch(get("/graphiql"))
+	if m == nil {
+		t.Fatal("/graphiql names no script")
+	}
+	bundle := get(m[1])
+
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			q, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(bundle, string(q)) {
+				t.Errorf("the embedded bundle does not hold the current %s: run go generate ./server/", f)
+			}
+			b, _ := json.Marshal(map[string]any{"query": string(q)})
+			req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(b))
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			var r struct {
+				Data   map[string]json.RawMessage
+				Errors []any
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil || rec.Code != http.StatusOK || len(r.Errors) > 0 {
+				t.Fatalf("%d %v: %s", rec.Code, err, rec.Body.String())
+			}
+			if len(r.Data) == 0 {
+				t.Fatalf("no data: %s", rec.Body.String())
+			}
+			for k, v := range r.Data {
+				switch string(v) {
+				case "null", "[]", "{}":
+					t.Errorf("%s found nothing: %s", k, v)
+				}
+			}
+		})
+	}
+}
+
+// firstRelationNames runs query over HTTP and returns the names of both ends
+// of its first relation, checking on the way that SK hynix supplies memory.
+func firstRelationNames(t *testing.T, base, query string) []string {
+	t.Helper()
+	b, _ := json.Marshal(map[string]any{"query": query})
+	resp, err := http.Post(base+"/graphql", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Data struct {
+			Relations struct {
+				Edges []struct {
+					Node struct {
+						From, To struct{ ID, Name string }
+					}
+				}
+			}
+		}
+		Errors []any
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	edges := r.Data.Relations.Edges
+	if resp.StatusCode != http.StatusOK || len(r.Errors) > 0 || len(edges) == 0 {
+		t.Fatalf("first preloaded query: status %d, errors %v, %d edges", resp.StatusCode, r.Errors, len(edges))
+	}
+	hynix := false
+	for _, e := range edges {
+		hynix = hynix || e.Node.From.ID == "sk-hynix"
+	}
+	if !hynix {
+		t.Errorf("first preloaded query: sk-hynix supplies no memory in the curated data")
+	}
+	return []string{edges[0].Node.From.Name, edges[0].Node.To.Name}
+}
+
+// waitText polls the text of the element sel until it holds every string
+// of want, failing early if it holds one of bad. The last text seen is
+// left in *text. Monaco renders spaces as no-break spaces; they are
+// normalised first.
+func waitText(sel string, want, bad []string, text *string) chromedp.Action[chromedp.Void] {
+	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? e.innerText.replace(/\u00a0/g, " ") : ""; })()`, sel)
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		for {
+			v, err := chromedp.Evaluate[string](js)(ctx, t)
+			if err != nil {
+				return err
+			}
+			*text = v
+			for _, b := range bad {
+				if strings.Contains(v, b) {
+					return fmt.Errorf("%s shows %q", sel, b)
+				}
+			}
+			ok := true
+			for _, w := range want {
+				ok = ok && strings.Contains(v, w)
+			}
+			if ok {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("waiting for %q in %s: %w", want, sel, ctx.Err())
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	})
+}

@@ -1,0 +1,304 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/chipgraph/chipgraph/schema"
+)
+
+const (
+	mediaGraphQLResponse = "application/graphql-response+json"
+	mediaJSON            = "application/json"
+)
+
+// Transport-level error codes, beside the schema's.
+const (
+	codeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
+	codeNotAcceptable        = "NOT_ACCEPTABLE"
+	codePayloadTooLarge      = "PAYLOAD_TOO_LARGE"
+	codeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
+	codeRateLimited          = "RATE_LIMITED"
+	codeRouteNotFound        = "NOT_FOUND"
+)
+
+// Keys of values the GraphQL handler leaves in the echo.Context for the
+// access log and metrics.
+const (
+	keyOperation     = "gql.operation"
+	keyOperationName = "gql.operationName"
+	keyCode          = "gql.code"
+	keyMedia         = "gql.media"
+)
+
+// statusFor is the one place that maps a response to its HTTP status.
+//
+// A response with data is 200. Without data, transport failures (bad body,
+// method, media type, size, rate, credentials, unparseable query) have
+// fixed statuses. Other GraphQL request errors follow GraphQL over HTTP:
+// with application/graphql-response+json they get a 4xx/5xx (validation and
+// query limits 422), with legacy application/json they get 200, except
+// internal errors (500).
+func statusFor(res *schema.Result, media string) int {
+	if res.HasData || len(res.Errors) == 0 {
+		return http.StatusOK
+	}
+	code := res.Code()
+	switch code {
+	case schema.CodeParseFailed, schema.CodeBadRequest:
+		return http.StatusBadRequest
+	case schema.CodeUnauthenticated:
+		return http.StatusUnauthorized
+	case schema.CodeMutationNotAllowed, codeMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	case codeNotAcceptable:
+		return http.StatusNotAcceptable
+	case codePayloadTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case codeUnsupportedMediaType:
+		return http.StatusUnsupportedMediaType
+	case codeRateLimited:
+		return http.StatusTooManyRequests
+	case codeRouteNotFound:
+		return http.StatusNotFound
+	case schema.CodeInternal:
+		return http.StatusInternalServerError
+	}
+	if media != mediaGraphQLResponse {
+		return http.StatusOK
+	}
+	switch code {
+	case schema.CodeValidationFailed, schema.CodeTooDeep, schema.CodeTooComplex,
+		schema.CodeTooManyAliases, schema.CodeTooManyOperations:
+		return http.StatusUnprocessableEntity
+	case schema.CodeForbidden:
+		return http.StatusForbidden
+	case schema.CodeTimeout:
+		return http.StatusGatewayTimeout
+	case schema.CodeCancelled:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusBadRequest
+}
+
+// write sends res with the status statusFor gives, and the headers some
+// statuses need.
+func (s *Server) write(c echo.Context, res *schema.Result) error {
+	media, _ := c.Get(keyMedia).(string)
+	if media == "" {
+		media = mediaJSON
+	}
+	status := statusFor(res, media)
+	h := c.Response().Header()
+	switch status {
+	case http.StatusUnauthorized:
+		h.Set("WWW-Authenticate", `Bearer realm="chipgraph"`)
+	case http.StatusMethodNotAllowed:
+		if res.Code() == schema.CodeMutationNotAllowed || c.Request().URL.Path == "/graphql" {
+			h.Set("Allow", allowFor(res.Code()))
+		}
+	}
+	c.Set(keyCode, res.Code())
+	if res.Operation != "" {
+		c.Set(keyOperation, res.Operation)
+		c.Set(keyOperationName, res.OperationName)
+	}
+	body, err := json.Marshal(res)
+	if err != nil {
+		s.log.Error("http: encoding a response", "error", err, "request_id", requestIDOf(c))
+		body = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
+		status = http.StatusInternalServerError
+	}
+	return c.Blob(status, media+"; charset=utf-8", body)
+}
+
+func allowFor(code string) string {
+	if code == schema.CodeMutationNotAllowed {
+		return http.MethodPost
+	}
+	return "GET, POST"
+}
+
+// fail sends a response holding one error.
+func (s *Server) fail(c echo.Context, code, msg string) error {
+	e := schema.Error{Message: msg, Extensions: map[string]any{"code": code}}
+	if code == schema.CodeInternal {
+		e.Extensions["requestId"] = requestIDOf(c)
+	}
+	return s.write(c, &schema.Result{Errors: []schema.Error{e}})
+}
+
+// httpError renders errors that escape handlers, including echo's own
+// (unknown route, router 405), as GraphQL-shaped JSON.
+func (s *Server) httpError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	var he *echo.HTTPError
+	code, msg := schema.CodeInternal, "internal error"
+	if errors.As(err, &he) {
+		msg = http.StatusText(he.Code)
+		switch he.Code {
+		case http.StatusNotFound:
+			code = codeRouteNotFound
+		case http.StatusMethodNotAllowed:
+			code = codeMethodNotAllowed
+		case http.StatusRequestEntityTooLarge:
+			code = codePayloadTooLarge
+		case http.StatusTooManyRequests:
+			code = codeRateLimited
+		case http.StatusUnsupportedMediaType:
+			code = codeUnsupportedMediaType
+		default:
+			if he.Code < 500 {
+				code = schema.CodeBadRequest
+			} else {
+				msg = "internal error"
+			}
+		}
+	}
+	if code == schema.CodeInternal {
+		s.log.ErrorContext(c.Request().Context(), "http: error", "error", err, "request_id", requestIDOf(c))
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(statusFor(&schema.Result{Errors: []schema.Error{{Extensions: map[string]any{"code": code}}}}, mediaJSON))
+		return
+	}
+	_ = s.fail(c, code, msg)
+}
+
+// graphql serves GraphQL over HTTP.
+func (s *Server) graphql(c echo.Context) error {
+	r := c.Request()
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		return s.fail(c, codeMethodNotAllowed, "use GET for queries or POST")
+	}
+	media, ok := negotiate(r.Header.Values("Accept"))
+	if !ok {
+		return s.fail(c, codeNotAcceptable, "acceptable media types: "+mediaGraphQLResponse+", "+mediaJSON)
+	}
+	c.Set(keyMedia, media)
+
+	authorized, authErr := s.authorized(r)
+	if authErr != "" {
+		return s.fail(c, authErr, "invalid bearer token")
+	}
+
+	var req request
+	if r.Method == http.MethodGet {
+		q := r.URL.Query()
+		req.Query = q.Get("query")
+		req.OperationName = q.Get("operationName")
+		if v := q.Get("variables"); v != "" {
+			if err := decodeJSON([]byte(v), &req.Variables); err != nil {
+				return s.fail(c, schema.CodeBadRequest, "variables must be a JSON object")
+			}
+		}
+	} else {
+		ct := r.Header.Get("Content-Type")
+		mt, _, err := mime.ParseMediaType(ct)
+		if ct == "" || err != nil || (mt != mediaJSON && !strings.HasSuffix(mt, "+json")) {
+			return s.fail(c, codeUnsupportedMediaType, "send the request as application/json")
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, s.cfg.BodyLimit))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return s.fail(c, codePayloadTooLarge, "the request body exceeds "+strconv.FormatInt(s.cfg.BodyLimit, 10)+" bytes")
+			}
+			return s.fail(c, schema.CodeBadRequest, "cannot read the request body")
+		}
+		if err := decodeJSON(body, &req); err != nil {
+			return s.fail(c, schema.CodeBadRequest, "the body must be a JSON object with a string query: "+err.Error())
+		}
+	}
+	if req.Query == "" {
+		return s.fail(c, schema.CodeBadRequest, "query is required")
+	}
+
+	res := s.schema.Execute(r.Context(), schema.Request{
+		Query:         req.Query,
+		OperationName: req.OperationName,
+		Variables:     req.Variables,
+		Authorized:    authorized,
+		ReadOnly:      r.Method == http.MethodGet,
+		RequestID:     requestIDOf(c),
+	})
+	return s.write(c, res)
+}
+
+type request struct {
+	Query         string         `json:"query"`
+	OperationName string         `json:"operationName"`
+	Variables     map[string]any `json:"variables"`
+	Extensions    map[string]any `json:"extensions"`
+}
+
+// decodeJSON decodes one JSON value into v, keeping numbers exact.
+func decodeJSON(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return errors.New("field " + te.Field + " has the wrong type")
+		}
+		return errors.New("malformed JSON")
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
+}
+
+// negotiate picks the response media type from Accept headers: the
+// acceptable one with the highest q, preferring graphql-response+json on a
+// tie; */* and application/* give application/json for legacy clients. No
+// Accept header means application/json.
+func negotiate(accept []string) (string, bool) {
+	if len(accept) == 0 {
+		return mediaJSON, true
+	}
+	bestQ, best := -1.0, ""
+	for _, h := range accept {
+		for _, part := range strings.Split(h, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			mt, params, err := mime.ParseMediaType(part)
+			if err != nil {
+				continue
+			}
+			q := 1.0
+			if v, ok := params["q"]; ok {
+				if f, err := strconv.ParseFloat(v, 64); err == nil {
+					q = f
+				}
+			}
+			if q <= 0 {
+				continue
+			}
+			var cand string
+			switch mt {
+			case mediaGraphQLResponse:
+				cand = mediaGraphQLResponse
+			case mediaJSON, "application/*", "*/*":
+				cand = mediaJSON
+			default:
+				continue
+			}
+			if q > bestQ || (q == bestQ && cand == mediaGraphQLResponse) {
+				bestQ, best = q, cand
+			}
+		}
+	}
+	return best, best != ""
+}
