@@ -135,6 +135,7 @@ type Entity struct {
 	Attributes  []Attribute  `json:"attributes,omitempty"`
 	ExternalIDs []ExternalID `json:"externalIds,omitempty"`
 	Sources     []string     `json:"sources"`
+	Origins     []Origin     `json:"origins,omitempty"`
 }
 
 // Attr returns the first attribute named name that is not disputed, or the
@@ -155,6 +156,7 @@ type Relation struct {
 	Status     Status       `json:"status"`
 	Note       string       `json:"note,omitempty"`
 	Sources    []string     `json:"sources"`
+	Origins    []Origin     `json:"origins,omitempty"`
 }
 
 // Prop returns the relation's property named name (see Entity.Attr).
@@ -201,6 +203,16 @@ func findAttr(list []Attribute, name string) (Attribute, bool) {
 		return Attribute{}, false
 	}
 	return *first, true
+}
+
+// Origin is where an imported record came from: a dataset, its edition and
+// the record within it. A record merged from several datasets has one
+// Origin per dataset row; hand-curated records have none (their sources
+// say where each fact comes from).
+type Origin struct {
+	Dataset string `json:"dataset"`          // loader format name: "eto", "csl", "dod1260h", "ftm", "csv"
+	Edition string `json:"edition"`          // the dataset's version: a date, a commit, a file digest
+	Record  string `json:"record,omitempty"` // row number or record id within the edition
 }
 
 // Source is a public document that facts cite by Key.

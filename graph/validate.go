@@ -133,6 +133,7 @@ func (v *validator) run() Errors {
 		}
 		v.attributes(p+".attributes", e.Attributes, hasSource)
 		v.cites(p+".sources", e.Sources, hasSource)
+		v.origins(p+".origins", e.Origins)
 	}
 
 	relIDs := map[string]bool{}
@@ -202,6 +203,7 @@ func (v *validator) run() Errors {
 			}
 		}
 		v.cites(p+".sources", r.Sources, hasSource)
+		v.origins(p+".origins", r.Origins)
 	}
 
 	for i, id := range b.DeleteRelations {
@@ -238,6 +240,14 @@ func (v *validator) endpoints(p string, t RelationType, from, to Kind) {
 	case LocatedIn:
 		if to != KindCountry {
 			v.fail(p+".to", "LOCATED_IN must end at a COUNTRY, not a %s", to)
+		}
+	}
+}
+
+func (v *validator) origins(path string, list []Origin) {
+	for j, o := range list {
+		if o.Dataset == "" || o.Edition == "" {
+			v.fail(fmt.Sprintf("%s[%d]", path, j), "dataset and edition are required")
 		}
 	}
 }
