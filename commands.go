@@ -41,6 +41,7 @@ Write tokens come from CHIPGRAPH_TOKENS (comma-separated) and --tokens-file
 	cors := f.String("cors", "", "comma-separated origins allowed cross-origin access (* for any)")
 	rate := f.Float64("rate-limit", 0, "requests per second allowed per client IP on /graphql (0: no limit)")
 	trustProxy := f.Bool("trust-proxy", false, "take the client IP from X-Forwarded-For (only behind your own proxy)")
+	cacheBytes := f.Int64("cache-bytes", envInt64(f.envString("CHIPGRAPH_CACHE_BYTES", ""), server.DefaultCacheBytes), "bytes of /graphql query responses to cache (0 disables; env CHIPGRAPH_CACHE_BYTES)")
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -67,6 +68,7 @@ Write tokens come from CHIPGRAPH_TOKENS (comma-separated) and --tokens-file
 		CORSOrigins: splitList(*cors),
 		RateLimit:   *rate,
 		TrustProxy:  *trustProxy,
+		CacheBytes:  cacheBytesConfig(*cacheBytes),
 	}, e.log)
 	if err != nil {
 		return err
@@ -83,6 +85,23 @@ Write tokens come from CHIPGRAPH_TOKENS (comma-separated) and --tokens-file
 	}
 	e.log.Info("shut down")
 	return nil
+}
+
+// envInt64 parses an integer environment value, def when empty or bad.
+func envInt64(v string, def int64) int64 {
+	if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+		return n
+	}
+	return def
+}
+
+// cacheBytesConfig maps --cache-bytes (0 disables) to server.Config's
+// CacheBytes (0 is the default, negative disables).
+func cacheBytesConfig(n int64) int64 {
+	if n <= 0 {
+		return -1
+	}
+	return n
 }
 
 // splitList splits a comma-separated list, dropping blanks.
@@ -152,12 +171,36 @@ func seedIfEmpty(ctx context.Context, e *env, store graph.Store, dir string, lev
 // ---- load ----
 
 func cmdLoad(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "load", "[--format curated|nquads] [--db DSN] PATH...", `
+	f := newFlags(e, "load", "[--format "+strings.Join(loaders.LoadFormats, "|")+"] [--dry-run] [--db DSN] PATH...", `
 Load files into the store in one atomic change: either all of it lands or,
 on any error, nothing does. Curated PATHs are YAML files or directories of
-them; N-Quads PATHs are files, or - for standard input.`)
-	format := f.String("format", "curated", "input format: curated or nquads")
+them; N-Quads PATHs are files, or - for standard input.
+
+External datasets are resolved against what the store holds: a record that
+denotes an entity already there (same external id, or same name after
+dropping legal forms such as "Co., Ltd.") is merged into it, never
+duplicated; likely matches left unmerged are reported. Every imported fact
+records its dataset, edition and row. Loading a newer edition updates that
+dataset's facts and closes (validTo) relations it no longer gives.
+
+  eto       the ETO Advanced Semiconductor Supply Chain dataset folder
+  csl       US Consolidated Screening List, CSV (either layout) or JSON
+  dod1260h  US DoD Section 1260H list CSV
+  ftm       FollowTheMoney JSON lines (OpenSanctions, Aleph)
+  csv       node and edge list CSV files (id,label,kind,... / source,target,type,...)
+
+Without --format each PATH's format is detected from its name and first
+bytes. Loading a dataset into the default in-memory store first seeds it
+with the embedded curated data, so --dry-run shows what would merge.`)
+	format := f.String("format", "", "input format: "+strings.Join(loaders.LoadFormats, ", ")+" (default: detected)")
 	dsn := f.dbFlag()
+	dryRun := f.Bool("dry-run", false, "print what would be created, merged, changed and closed, and write nothing")
+	all := f.Bool("all", false, "with datasets, list every record in the report, not only the first few")
+	encoding := f.String("encoding", "utf-8", "character encoding of dataset CSV files: utf-8 or latin1")
+	edition := f.String("edition", "", "dataset edition (a date YYYY-MM-DD, or a name), overriding the one derived from the data")
+	lists := f.String("lists", "", "csl: keep only these lists, comma-separated names or abbreviations (e.g. EL,MEU)")
+	countries := f.String("countries", "", "csl: keep only rows with an address or nationality in these ISO codes, comma-separated (e.g. CN,HK)")
+	sourceURL := f.String("source-url", "", "csv, ftm: public home of the data, cited as its source (default: the file, as a file:// URL)")
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -165,9 +208,37 @@ them; N-Quads PATHs are files, or - for standard input.`)
 	if len(pos) == 0 {
 		return usagef("no PATH to load")
 	}
-	if *format != "curated" && *format != "nquads" {
-		return usagef("unknown --format %q (want curated or nquads)", *format)
+	if *format != "" && !slices.Contains(loaders.LoadFormats, *format) {
+		return usagef("unknown --format %q (want %s)", *format, strings.Join(loaders.LoadFormats, ", "))
 	}
+	opt := loaders.Options{Encoding: *encoding, Edition: *edition, Lists: splitList(*lists), Countries: splitList(*countries), SourceURL: *sourceURL}
+
+	// The format of each PATH: given, or detected.
+	formats := map[string][]string{}
+	var order []string
+	for _, p := range pos {
+		ft := *format
+		if ft == "" {
+			if ft, err = loaders.DetectFormat(p); err != nil {
+				return err
+			}
+		}
+		if _, ok := formats[ft]; !ok {
+			order = append(order, ft)
+		}
+		formats[ft] = append(formats[ft], p)
+	}
+	datasets := !slices.ContainsFunc(order, func(ft string) bool { return !loaders.IsDatasetFormat(ft) })
+	if len(order) > 1 && !datasets {
+		return usagef("cannot load %s together in one run: load them one format at a time", strings.Join(order, " and "))
+	}
+	if *dryRun && !datasets {
+		return usagef("--dry-run is for dataset formats (%s); use chipgraph validate for curated files", strings.Join(loaders.DatasetFormats, ", "))
+	}
+	if datasets {
+		return loadDatasets(ctx, e, *dsn, order, formats, opt, *dryRun, *all)
+	}
+	pos = formats[order[0]]
 
 	start := time.Now()
 	prog := startProgress(e, "reading")
@@ -175,7 +246,7 @@ them; N-Quads PATHs are files, or - for standard input.`)
 
 	var apply func(graph.Store) (graph.ApplyResult, error)
 	var counts string
-	switch *format {
+	switch order[0] {
 	case "curated":
 		c, err := loaders.ReadCuratedOS(pos...)
 		if err != nil {
@@ -230,6 +301,77 @@ them; N-Quads PATHs are files, or - for standard input.`)
 	}
 	fmt.Fprintf(e.stdout, "loaded %s (created %d, updated %d, unchanged %d; %d quads) in %.2fs; store holds %d entities, %d relations, %d sources\n",
 		counts, res.Created, res.Updated, res.Unchanged, res.Quads, time.Since(start).Seconds(),
+		after.Entities, after.Relations, after.Sources)
+	return nil
+}
+
+// loadDatasets reads external datasets (formats in order, each with its
+// paths), resolves them against the store and applies them in one batch,
+// or with dryRun only reports what would change.
+func loadDatasets(ctx context.Context, e *env, dsn string, order []string, formats map[string][]string,
+	opt loaders.Options, dryRun, all bool) error {
+	start := time.Now()
+	prog := startProgress(e, "reading")
+	defer prog.stop()
+	var sets []*loaders.Dataset
+	for _, ft := range order {
+		more, err := loaders.ReadDataset(ft, formats[ft], opt)
+		if err != nil {
+			return err
+		}
+		sets = append(sets, more...)
+	}
+	memory := strings.HasPrefix(dsn, "memory:") || dsn == ""
+	seed := memory
+	if memory && !dryRun {
+		e.log.Warn("loading into an in-memory store, which is discarded at exit; use --db bolt:FILE or postgres://...")
+	}
+	if path, ok := strings.CutPrefix(dsn, "bolt:"); ok && dryRun {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			// Opening would create the file: resolve against an empty
+			// store instead.
+			dsn = "memory:"
+		}
+	}
+	store, err := openStore(ctx, e, dsn)
+	if err != nil {
+		return err
+	}
+	defer closeStore(e, store)
+	if seed {
+		// The default store: resolve against the embedded curated data.
+		if err := seedIfEmpty(ctx, e, store, "", slog.LevelDebug); err != nil {
+			return err
+		}
+	}
+	prog.set("resolving")
+	plan, err := loaders.PlanLoad(ctx, store, sets...)
+	if err != nil {
+		return err
+	}
+	if dryRun {
+		if err := plan.Validate(ctx, store); err != nil {
+			prog.stop()
+			return err
+		}
+		prog.stop()
+		fmt.Fprintln(e.stdout, "dry run: nothing written")
+		plan.Summary(e.stdout, all)
+		return nil
+	}
+	prog.set("applying")
+	res, err := plan.Apply(ctx, store)
+	prog.stop()
+	if err != nil {
+		return err
+	}
+	after, err := store.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	plan.Summary(e.stdout, all)
+	fmt.Fprintf(e.stdout, "loaded %d dataset(s) (created %d, updated %d, unchanged %d; %d quads) in %.2fs; store holds %d entities, %d relations, %d sources\n",
+		len(sets), res.Created, res.Updated, res.Unchanged, res.Quads, time.Since(start).Seconds(),
 		after.Entities, after.Relations, after.Sources)
 	return nil
 }
@@ -417,11 +559,29 @@ func storeLookup(ctx context.Context, s graph.Store) (graph.Lookup, error) {
 // ---- export ----
 
 func cmdExport(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "export", "--format nquads [-o FILE] [--db DSN]", `
-Write every quad of the store. With -o the file is written beside its final
-name and renamed into place, so it is never seen half-written.`)
-	format := f.String("format", "nquads", "output format: nquads")
-	out := f.String("o", "", "output file (default: standard output)")
+	f := newFlags(e, "export", "--format F [--seed ID]... [--hops N] [--types T,...] [--kinds K,...] [--countries C,...] [--as-of DATE] [--direction D] [--limit N] [--links edges|links] [-o FILE|DIR] [--db DSN]", `
+Write the whole store, or the subgraph the flags select, in format F:
+`+exportFormatHelp()+`
+With --seed, the seeds and what lies within --hops relations of them (of
+--types, toward --direction, valid --as-of); without, the whole graph.
+--kinds and --countries keep only such entities (seeds are always kept);
+--limit bounds the number of entities.
+csv writes two files: -o FILE gives FILE-nodes.csv and FILE-edges.csv
+(a trailing .csv is dropped), -o DIR gives DIR/nodes.csv and DIR/edges.csv.
+With -o each file is written beside its final name and renamed into place,
+so it is never seen half-written.`)
+	format := f.String("format", "nquads", "output format: "+loaders.ExportFormatNames())
+	out := f.String("o", "", "output file (default: standard output); a directory for csv")
+	var seeds, types, kinds, countries listFlag
+	f.Var(&seeds, "seed", "seed entity id (repeat for more)")
+	hops := f.String("hops", "1", "hops from the seeds")
+	f.Var(&types, "types", "follow only these relation types (comma-separated)")
+	f.Var(&kinds, "kinds", "keep only entities of these kinds (comma-separated)")
+	f.Var(&countries, "countries", "keep only entities of these countries (comma-separated)")
+	asOf := f.String("as-of", "", "only relations valid on this date (YYYY, YYYY-MM or YYYY-MM-DD)")
+	direction := f.String("direction", "", "follow relations OUT, IN or BOTH (default BOTH)")
+	limit := f.String("limit", "0", "at most this many entities (0: no limit)")
+	links := f.String("links", "edges", "nodelink: key of the edge list, edges (NetworkX) or links (D3)")
 	dsn := f.dbFlag()
 	pos, err := f.parse(args)
 	if err != nil {
@@ -430,8 +590,22 @@ name and renamed into place, so it is never seen half-written.`)
 	if err := noArgs(pos); err != nil {
 		return err
 	}
-	if *format != "nquads" {
-		return usagef("unknown --format %q (want nquads)", *format)
+	if _, ok := loaders.LookupExportFormat(*format); !ok {
+		return usagef("unknown --format %q (want one of %s)", *format, loaders.ExportFormatNames())
+	}
+	sel, err := loaders.SelectionArgs{
+		Seeds: seeds, Hops: *hops, Types: types, Kinds: kinds, Countries: countries,
+		AsOf: *asOf, Direction: *direction, Limit: *limit,
+	}.Selection()
+	if err != nil {
+		return usagef("%s", graph.ErrorMessage(err))
+	}
+	if *links != "edges" && *links != "links" {
+		return usagef("unknown --links %q (want edges or links)", *links)
+	}
+	toStdout := *out == "" || *out == "-"
+	if *format == "csv" && toStdout {
+		return usagef(`--format "csv" writes two files: give -o FILE (FILE-nodes.csv, FILE-edges.csv) or -o DIR`)
 	}
 	store, err := openStore(ctx, e, *dsn)
 	if err != nil {
@@ -441,17 +615,53 @@ name and renamed into place, so it is never seen half-written.`)
 	if err := seedIfEmptyMemory(ctx, e, store, *dsn); err != nil {
 		return err
 	}
-	if *out == "" || *out == "-" {
+	opts := loaders.ExportOptions{LinksKey: *links}
+	switch {
+	case *format == "csv":
+		nodes, edges := csvExportPaths(*out)
+		return writeFileAtomic(nodes, func(w io.Writer) error {
+			return writeFileAtomic(edges, func(ew io.Writer) error {
+				opts.CSVEdges = ew
+				return loaders.Export(ctx, store, sel, "csv", w, opts)
+			})
+		})
+	case toStdout:
 		w := bufio.NewWriter(e.stdout)
-		if err := loaders.ExportNQuads(ctx, store, w); err != nil {
+		if err := loaders.Export(ctx, store, sel, *format, w, opts); err != nil {
 			return err
 		}
 		return w.Flush()
 	}
 	return writeFileAtomic(*out, func(w io.Writer) error {
-		return loaders.ExportNQuads(ctx, store, w)
+		return loaders.Export(ctx, store, sel, *format, w, opts)
 	})
 }
+
+// exportFormatHelp lists the export formats for the usage text.
+func exportFormatHelp() string {
+	var b strings.Builder
+	for _, f := range loaders.ExportFormats() {
+		fmt.Fprintf(&b, "  %-10s %s\n", f.Name, f.Title)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// csvExportPaths returns where csv export to out writes its node and edge
+// tables: DIR/nodes.csv and DIR/edges.csv for a directory (existing, or
+// named with a trailing slash), else FILE-nodes.csv and FILE-edges.csv.
+func csvExportPaths(out string) (nodes, edges string) {
+	if st, err := os.Stat(out); (err == nil && st.IsDir()) || strings.HasSuffix(out, "/") || strings.HasSuffix(out, string(filepath.Separator)) {
+		return filepath.Join(out, "nodes.csv"), filepath.Join(out, "edges.csv")
+	}
+	base := strings.TrimSuffix(out, ".csv")
+	return base + "-nodes.csv", base + "-edges.csv"
+}
+
+// listFlag is a flag that may be repeated; each value is kept as given.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 // writeFileAtomic writes name through a temporary file in the same directory
 // that is synced and renamed into place only when write succeeded.

@@ -149,28 +149,6 @@ func (a *adjacency) shortestPath(from, to string, maxHops int) []string {
 	return nil
 }
 
-// compare times base and proj alternately b.N times and reports the medians
-// and their ratio.
-func compare(b *testing.B, base, proj func(i int)) {
-	bt := make([]time.Duration, 0, b.N)
-	pt := make([]time.Duration, 0, b.N)
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		base(i)
-		t1 := time.Now()
-		proj(i)
-		t2 := time.Now()
-		bt = append(bt, t1.Sub(t0))
-		pt = append(pt, t2.Sub(t1))
-	}
-	slices.Sort(bt)
-	slices.Sort(pt)
-	mb, mp := bt[len(bt)/2], pt[len(pt)/2]
-	b.ReportMetric(float64(mb.Nanoseconds()), "base-ns/op")
-	b.ReportMetric(float64(mp.Nanoseconds()), "proj-ns/op")
-	b.ReportMetric(float64(mp)/float64(mb), "ratio")
-}
-
 func seeds(n int) []string {
 	r := rand.New(rand.NewPCG(7, 7))
 	out := make([]string, n)
@@ -186,7 +164,7 @@ func BenchmarkNeighborhood(b *testing.B) {
 			setupBench(b)
 			ss := seeds(1024)
 			ctx := context.Background()
-			compare(b,
+			graphtest.Compare(b, "base", "proj",
 				func(i int) { benchBase.neighborhood(ss[i%len(ss)], hops) },
 				func(i int) {
 					if _, err := benchStore.Subgraph(ctx, graph.Selection{Seeds: []string{ss[i%len(ss)]}, Hops: hops}); err != nil {
@@ -201,7 +179,7 @@ func BenchmarkShortestPath(b *testing.B) {
 	setupBench(b)
 	from, to := seeds(1024), seeds(1025)[1:]
 	ctx := context.Background()
-	compare(b,
+	graphtest.Compare(b, "base", "proj",
 		func(i int) { benchBase.shortestPath(from[i%len(from)], to[i%len(to)], 4) },
 		func(i int) {
 			if _, err := benchStore.Paths(ctx, graph.PathQuery{From: from[i%len(from)], To: to[i%len(to)], MaxHops: 4, K: 1}); err != nil {

@@ -14,10 +14,8 @@ import (
 	"context"
 	"flag"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/chipgraph/chipgraph/graph"
 	"github.com/chipgraph/chipgraph/graph/graphtest"
@@ -52,28 +50,6 @@ func setupBench(b *testing.B) {
 	b.ResetTimer()
 }
 
-// compare times base and proj alternately b.N times and reports the medians
-// and their ratio (copied from graph/bench_test.go).
-func compare(b *testing.B, base, proj func(i int)) {
-	bt := make([]time.Duration, 0, b.N)
-	pt := make([]time.Duration, 0, b.N)
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		base(i)
-		t1 := time.Now()
-		proj(i)
-		t2 := time.Now()
-		bt = append(bt, t1.Sub(t0))
-		pt = append(pt, t2.Sub(t1))
-	}
-	slices.Sort(bt)
-	slices.Sort(pt)
-	mb, mp := bt[len(bt)/2], pt[len(pt)/2]
-	b.ReportMetric(float64(mb.Nanoseconds()), "store-ns/op")
-	b.ReportMetric(float64(mp.Nanoseconds()), "graphql-ns/op")
-	b.ReportMetric(float64(mp)/float64(mb), "ratio")
-}
-
 func seeds(n int, seed uint64) []string {
 	r := rand.New(rand.NewPCG(seed, seed))
 	out := make([]string, n)
@@ -99,7 +75,7 @@ func BenchmarkNeighborhood(b *testing.B) {
 	ctx := context.Background()
 	const q = `query($id: ID!){neighborhood(ids:[$id], hops: 2){nodes{id} relations{id}}}`
 	var entities, relations int
-	compare(b,
+	graphtest.Compare(b, "store", "graphql",
 		func(i int) {
 			g, err := benchStore.Subgraph(ctx, graph.Selection{Seeds: []string{ss[i%len(ss)]}, Hops: 2, Direction: graph.Both, Limit: 500})
 			if err != nil {
@@ -120,7 +96,7 @@ func BenchmarkPaths(b *testing.B) {
 	from, to := seeds(1024, 7), seeds(1025, 8)[1:]
 	ctx := context.Background()
 	const q = `query($a: ID!, $b: ID!){paths(from:$a, to:$b, maxHops: 4){nodes{id}}}`
-	compare(b,
+	graphtest.Compare(b, "store", "graphql",
 		func(i int) {
 			if _, err := benchStore.Paths(ctx, graph.PathQuery{From: from[i%len(from)], To: to[i%len(to)], MaxHops: 4, K: 5, Direction: graph.Both}); err != nil {
 				b.Fatal(err)

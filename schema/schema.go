@@ -11,13 +11,12 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/gqlerrors"
 	"github.com/graphql-go/graphql/language/ast"
-	"github.com/graphql-go/graphql/language/parser"
-	"github.com/graphql-go/graphql/language/source"
 
 	"github.com/chipgraph/chipgraph/graph"
 )
@@ -119,6 +118,9 @@ type Schema struct {
 	cfg   Config
 	gql   graphql.Schema
 	types *types
+
+	docs        *lru[string, *parsedDoc] // see cache.go
+	validations atomic.Int64             // documents validated, for tests
 }
 
 // New builds the schema over store.
@@ -130,7 +132,7 @@ func New(store graph.Store, cfg Config) (*Schema, error) {
 	if cfg.MaxHops > graph.MaxPathHops {
 		cfg.MaxHops = graph.MaxPathHops
 	}
-	s := &Schema{store: store, cfg: cfg}
+	s := &Schema{store: store, cfg: cfg, docs: newLRU[string, *parsedDoc](docCacheEntries)}
 	if err := s.build(); err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
 	}
@@ -164,30 +166,12 @@ func (s *Schema) Execute(ctx context.Context, req Request) *Result {
 	if req.Query == "" {
 		return fail(CodeParseFailed, "a query is required")
 	}
-	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{
-		Body: []byte(req.Query), Name: "GraphQL request",
-	})})
-	if err != nil {
-		var locs []Location
-		var ge *gqlerrors.Error
-		if errors.As(err, &ge) {
-			for _, l := range ge.Locations {
-				locs = append(locs, Location{Line: l.Line, Column: l.Column})
-			}
-		}
-		msg := "syntax error"
-		if ge != nil {
-			msg = ge.Message
-		}
-		return fail(CodeParseFailed, msg, locs...)
+	pd := s.document(req.Query)
+	if pd.parseErr != nil {
+		res.Errors = cloneErrors([]Error{*pd.parseErr})
+		return res
 	}
-
-	var ops []*ast.OperationDefinition
-	for _, def := range doc.Definitions {
-		if op, ok := def.(*ast.OperationDefinition); ok {
-			ops = append(ops, op)
-		}
-	}
+	doc, ops := pd.doc, pd.ops
 	if len(ops) > s.cfg.MaxOperations {
 		return fail(CodeTooManyOperations, fmt.Sprintf("the document has %d operations; at most %d are allowed", len(ops), s.cfg.MaxOperations))
 	}
@@ -223,14 +207,8 @@ func (s *Schema) Execute(ctx context.Context, req Request) *Result {
 		return res
 	}
 
-	if v := graphql.ValidateDocument(&s.gql, doc, nil); !v.IsValid {
-		for _, fe := range v.Errors {
-			e := newError(CodeValidationFailed, cleanMessage(fe.Message))
-			for _, l := range fe.Locations {
-				e.Locations = append(e.Locations, Location{Line: l.Line, Column: l.Column})
-			}
-			res.Errors = append(res.Errors, e)
-		}
+	if errs := pd.validate(s); len(errs) > 0 {
+		res.Errors = cloneErrors(errs)
 		return res
 	}
 

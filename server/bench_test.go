@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -80,9 +81,23 @@ func graphqlRequest(q string) *http.Request {
 // is 1/ratio). No network, no client: the server's own cost. The healthz
 // case is the floor: the middleware stack (request id, access log, metrics,
 // recovery, gzip, routing) around a handler that does nothing.
+//
+// Each case runs twice: cache=on with the default response cache (after the
+// first request every one is a hit, as for clients repeating a query between
+// writes) and cache=off without it (every request executes the query; the
+// document cache still saves the parsing and validation).
 func BenchmarkHandler(b *testing.B) {
 	store := openCurated(b)
-	s, err := server.New(store, server.Config{}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	for _, mode := range []struct {
+		name  string
+		bytes int64
+	}{{"cache=on", 0}, {"cache=off", -1}} {
+		b.Run(mode.name, func(b *testing.B) { benchHandler(b, store, server.Config{CacheBytes: mode.bytes}) })
+	}
+}
+
+func benchHandler(b *testing.B, store graph.Store, cfg server.Config) {
+	s, err := server.New(store, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -150,14 +165,26 @@ func benchListen(t *testing.T) net.Listener {
 }
 
 // TestBenchServe serves the curated data in the memory store, as
-// `chipgraph serve` does, until SIGINT or SIGTERM. Only for .ci/bench:
+// `chipgraph serve` does (CHIPGRAPH_CACHE_BYTES=0 disables the response
+// cache), until SIGINT or SIGTERM. Only for .ci/bench:
 // skipped unless CHIPGRAPH_BENCH_SERVE=1.
 func TestBenchServe(t *testing.T) {
 	if os.Getenv("CHIPGRAPH_BENCH_SERVE") != "1" {
 		t.Skip("serves until killed; for .ci/bench (CHIPGRAPH_BENCH_SERVE=1)")
 	}
 	store := openCurated(t)
-	s, err := server.New(store, server.Config{}, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	cfg := server.Config{}
+	if v := os.Getenv("CHIPGRAPH_CACHE_BYTES"); v != "" { // as `chipgraph serve`: 0 disables
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.CacheBytes = max(n, -1)
+		if n == 0 {
+			cfg.CacheBytes = -1
+		}
+	}
+	s, err := server.New(store, cfg, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

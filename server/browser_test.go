@@ -16,21 +16,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/chipgraph/chipgraph/data"
 	"github.com/chipgraph/chipgraph/graph"
 	"github.com/chipgraph/chipgraph/loaders"
 	"github.com/chipgraph/chipgraph/server"
-)
-
-// envChromium names the Chromium binary for the browser tests; without it
-// they are skipped. envArtifacts, when set, is where screenshots go.
-const (
-	envChromium  = "CHIPGRAPH_TEST_CHROMIUM"
-	envArtifacts = "CHIPGRAPH_TEST_ARTIFACTS"
 )
 
 // firstQuery is the first of GraphiQL's preloaded tabs.
@@ -42,20 +33,11 @@ const firstQuery = "graphiql/src/queries/1-memory-suppliers.graphql"
 // exception or browser error log entry (a CSP violation, a failed load) on
 // the way.
 func TestGraphiQLInBrowser(t *testing.T) {
-	chromium := os.Getenv(envChromium)
-	if chromium == "" {
-		t.Skipf("browser test skipped: set %s to a Chromium binary (e.g. %s=/usr/bin/chromium after apt-get install chromium)", envChromium, envChromium)
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("%s=%s: %v", envChromium, chromium, err)
-	}
-
-	ctx := context.Background()
+	b := newBrowserTab(t, 1400, 900)
 	s := graphiqlServer(t)
 	var (
-		mu       sync.Mutex
-		problems []string
-		fetched  []string
+		mu      sync.Mutex
+		fetched []string
 	)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
@@ -76,78 +58,8 @@ func TestGraphiQLInBrowser(t *testing.T) {
 	}
 	want := firstRelationNames(t, ts.URL, string(query))
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 900),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-
-	report := func(format string, args ...any) {
-		mu.Lock()
-		defer mu.Unlock()
-		problems = append(problems, fmt.Sprintf(format, args...))
-	}
-	// The listener sees every event of the tab from its start, on the
-	// goroutine that reads the browser's messages: it only records.
-	listener := func(ev any) {
-		switch ev := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
-				var parts []string
-				for _, a := range ev.Args {
-					if len(a.Value) > 0 {
-						parts = append(parts, string(a.Value))
-					} else {
-						parts = append(parts, a.Description)
-					}
-				}
-				report("console.%s: %s", ev.Type, strings.Join(parts, " "))
-			}
-		case *runtime.EventExceptionThrown:
-			d := ev.ExceptionDetails
-			msg := d.Text
-			if d.Exception != nil && d.Exception.Description != "" {
-				msg += " " + d.Exception.Description
-			}
-			report("uncaught exception at %s:%d: %s", d.URL, d.LineNumber, msg)
-		case *log.EventEntryAdded:
-			// Failed loads, CSP violations and the like.
-			if ev.Entry.Level == log.EntryLevelError {
-				report("browser log (%s): %s %s", ev.Entry.Source, ev.Entry.Text, ev.Entry.URL)
-			}
-		}
-	}
-	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf), chromedp.WithListener(listener))
-	defer cancelBrowser()
-	// Start the browser on a context without a deadline: a deadline on
-	// the first run would bound the browser's life, and the screenshot of
-	// a failure needs the browser after the steps have timed out.
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start %s: %v", chromium, err)
-	}
-
-	artifacts := os.Getenv(envArtifacts)
-	if artifacts == "" {
-		artifacts = t.TempDir()
-	} else if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
-
 	var pane string
-	sctx, cancelSteps := context.WithTimeout(bctx, 90*time.Second)
+	sctx, cancelSteps := context.WithTimeout(b.ctx, 90*time.Second)
 	err = chromedp.Do(sctx,
 		chromedp.Navigate(ts.URL+"/graphiql"),
 		// The first tab holds the first preloaded query.
@@ -162,24 +74,11 @@ func TestGraphiQLInBrowser(t *testing.T) {
 
 	// The screenshot, of the result or of whatever the page shows after a
 	// failure.
-	shotCtx, cancelShot := context.WithTimeout(bctx, 15*time.Second)
-	png, serr := chromedp.Run(shotCtx, chromedp.CaptureScreenshot())
-	cancelShot()
-	if serr != nil {
-		t.Errorf("screenshot: %v", serr)
-	} else {
-		shot := filepath.Join(artifacts, "graphiql.png")
-		if err := os.WriteFile(shot, png, 0o644); err != nil {
-			t.Error(err)
-		}
-		t.Logf("screenshot: %s", shot)
-	}
+	b.screenshot(t, "graphiql.png")
+	b.checkProblems(t)
 
 	mu.Lock()
 	defer mu.Unlock()
-	for _, p := range problems {
-		t.Errorf("page: %s", p)
-	}
 	// Monaco's GraphQL language service runs in its own worker: the page
 	// must have loaded it from this server.
 	if !slices.ContainsFunc(fetched, func(p string) bool {

@@ -2,16 +2,24 @@ package server
 
 import (
 	"bytes"
+	"container/list"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/chipgraph/chipgraph/graph"
 	"github.com/chipgraph/chipgraph/schema"
 )
 
@@ -92,6 +100,13 @@ func statusFor(res *schema.Result, media string) int {
 // write sends res with the status statusFor gives, and the headers some
 // statuses need.
 func (s *Server) write(c echo.Context, res *schema.Result) error {
+	_, err := s.writeResult(c, res)
+	return err
+}
+
+// writeResult is write, also returning the response sent (for the
+// response cache).
+func (s *Server) writeResult(c echo.Context, res *schema.Result) (*cachedResponse, error) {
 	media, _ := c.Get(keyMedia).(string)
 	if media == "" {
 		media = mediaJSON
@@ -111,13 +126,17 @@ func (s *Server) write(c echo.Context, res *schema.Result) error {
 		c.Set(keyOperation, res.Operation)
 		c.Set(keyOperationName, res.OperationName)
 	}
-	body, err := json.Marshal(res)
+	// MarshalJSON directly: json.Marshal(res) would call it and then
+	// re-scan and copy its output.
+	body, err := res.MarshalJSON()
 	if err != nil {
 		s.log.Error("http: encoding a response", "error", err, "request_id", requestIDOf(c))
 		body = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
 		status = http.StatusInternalServerError
 	}
-	return c.Blob(status, media+"; charset=utf-8", body)
+	out := &cachedResponse{body: body, contentType: media + "; charset=utf-8", status: status,
+		operation: res.Operation, operationName: res.OperationName}
+	return out, c.Blob(status, out.contentType, body)
 }
 
 func allowFor(code string) string {
@@ -224,6 +243,24 @@ func (s *Server) graphql(c echo.Context) error {
 		return s.fail(c, schema.CodeBadRequest, "query is required")
 	}
 
+	// The response cache: see cache. A hit was stored by a query (a
+	// mutation is never stored), so serving it needs no parsing.
+	var key cacheKey
+	cacheable := s.cache != nil
+	if cacheable {
+		var version uint64
+		if version, cacheable = s.storeVersion(r.Context()); cacheable {
+			key = makeCacheKey(version, media, &req)
+			if hit, ok := s.cache.get(key); ok {
+				c.Response().Header().Set(headerCache, "hit")
+				c.Set(keyCode, "")
+				c.Set(keyOperation, hit.operation)
+				c.Set(keyOperationName, hit.operationName)
+				return c.Blob(hit.status, hit.contentType, hit.body)
+			}
+		}
+	}
+
 	res := s.schema.Execute(r.Context(), schema.Request{
 		Query:         req.Query,
 		OperationName: req.OperationName,
@@ -232,7 +269,15 @@ func (s *Server) graphql(c echo.Context) error {
 		ReadOnly:      r.Method == http.MethodGet,
 		RequestID:     requestIDOf(c),
 	})
-	return s.write(c, res)
+	cacheable = cacheable && res.Operation == "query" && len(res.Errors) == 0 && res.HasData
+	if cacheable {
+		c.Response().Header().Set(headerCache, "miss")
+	}
+	out, err := s.writeResult(c, res)
+	if cacheable && err == nil && out.status == http.StatusOK {
+		s.cache.add(key, out)
+	}
+	return err
 }
 
 type request struct {
@@ -244,6 +289,11 @@ type request struct {
 
 // decodeJSON decodes one JSON value into v, keeping numbers exact.
 func decodeJSON(b []byte, v any) error {
+	// The common case, valid JSON, in one pass; the decoder below only
+	// finds the message for the error.
+	if json.Unmarshal(b, v) == nil {
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
@@ -301,4 +351,155 @@ func negotiate(accept []string) (string, bool) {
 		}
 	}
 	return best, best != ""
+}
+
+// ---- response cache ----
+
+// headerCache is "hit" on a response served from the response cache and
+// "miss" on one that was cacheable but computed.
+const headerCache = "X-Cache"
+
+// The response cache holds the final bytes of successful query responses,
+// keyed by a hash of the store's version, the response media type and the
+// request (operation name, query, variables), so any write to the store
+// (which changes its version) makes every older entry unreachable; they age
+// out of the LRU.
+//
+// Only queries that produced data without any error are stored: never
+// mutations, never errors (they may carry a request id or be transient,
+// such as timeouts). Queries are cached across callers and tokens: a token
+// only authorises writes and never changes what a query returns.
+//
+// The store's version is read once per request, before execution. A write
+// landing during execution can make a result newer than its key's version;
+// a reader of that version then sees data at least as new, never older.
+
+type cacheKey [sha256.Size]byte
+
+// versionTimeout bounds the store's Stats call made for the cache.
+const versionTimeout = 250 * time.Millisecond
+
+// storeVersion returns the store's version, false when the store cannot
+// tell (an error, a panic, or no answer within versionTimeout): the request
+// then bypasses the cache, and the failure, if real, shows in its result.
+func (s *Server) storeVersion(ctx context.Context) (v uint64, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			v, ok = 0, false
+		}
+	}()
+	if _, inMemory := s.store.(*graph.CayleyStore); !inMemory {
+		// CayleyStore.Stats reads its in-memory projection under a read
+		// lock and never waits on I/O; other stores get a deadline.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, versionTimeout)
+		defer cancel()
+	}
+	st, err := s.store.Stats(ctx)
+	return st.Version, err == nil
+}
+
+// makeCacheKey hashes everything a query's response depends on. Variables
+// are hashed in their canonical encoding (json.Marshal sorts map keys).
+func makeCacheKey(version uint64, media string, req *request) cacheKey {
+	h := sha256.New()
+	var n [8]byte
+	field := func(b []byte) {
+		binary.LittleEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	binary.LittleEndian.PutUint64(n[:], version)
+	h.Write(n[:])
+	field([]byte(media))
+	field([]byte(req.OperationName))
+	field([]byte(req.Query))
+	if len(req.Variables) > 0 {
+		vars, err := json.Marshal(req.Variables)
+		if err != nil {
+			vars = []byte(fmt.Sprint(req.Variables)) // not reached: they were decoded from JSON
+		}
+		field(vars)
+	} else {
+		field(nil) // no variables and {} are the same request
+	}
+	var k cacheKey
+	h.Sum(k[:0])
+	return k
+}
+
+// cachedResponse is a response as sent.
+type cachedResponse struct {
+	key                      cacheKey
+	body                     []byte
+	contentType              string
+	status                   int
+	operation, operationName string
+}
+
+func (r *cachedResponse) size() int64 {
+	return int64(len(r.body)+len(r.contentType)+len(r.operation)+len(r.operationName)) + 200 // + overhead
+}
+
+// responseCache is an LRU bounded by the total size of its entries, safe
+// for concurrent use.
+type responseCache struct {
+	mu    sync.Mutex
+	max   int64
+	size  int64
+	ll    *list.List // of *cachedResponse, most recent first
+	items map[cacheKey]*list.Element
+}
+
+func newResponseCache(maxBytes int64) *responseCache {
+	if maxBytes <= 0 {
+		return nil
+	}
+	return &responseCache{max: maxBytes, ll: list.New(), items: map[cacheKey]*list.Element{}}
+}
+
+func (c *responseCache) get(k cacheKey) (*cachedResponse, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.items[k]
+	if !ok {
+		return nil, false
+	}
+	c.ll.MoveToFront(el)
+	return el.Value.(*cachedResponse), true
+}
+
+// add stores r under k, evicting the least recently used entries to stay
+// within the bound. An entry larger than an eighth of the bound is not
+// stored: it would evict too much.
+func (c *responseCache) add(k cacheKey, r *cachedResponse) {
+	sz := r.size()
+	if sz > c.max/8 {
+		return
+	}
+	r.key = k
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[k]; ok {
+		c.size -= el.Value.(*cachedResponse).size()
+		el.Value = r
+		c.ll.MoveToFront(el)
+	} else {
+		c.items[k] = c.ll.PushFront(r)
+	}
+	c.size += sz
+	for c.size > c.max {
+		el := c.ll.Back()
+		old := el.Value.(*cachedResponse)
+		c.ll.Remove(el)
+		delete(c.items, old.key)
+		c.size -= old.size()
+	}
+}
+
+// stats returns the entries and bytes held.
+func (c *responseCache) stats() (entries int, bytes int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ll.Len(), c.size
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -21,6 +22,11 @@ type metrics struct {
 	graphql  *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	inflight prometheus.Gauge
+
+	// Series already looked up (routes, methods, statuses and codes are
+	// few: a bounded set).
+	series    sync.Map // seriesKey -> prometheus.Counter
+	observers sync.Map // route -> prometheus.Observer
 }
 
 func newMetrics(store graph.Store) *metrics {
@@ -69,19 +75,54 @@ func (s *Server) instrument(next echo.HandlerFunc) echo.HandlerFunc {
 		if route == "" {
 			route = "unmatched"
 		}
-		status := strconv.Itoa(c.Response().Status)
-		s.metrics.requests.WithLabelValues(route, c.Request().Method, status).Inc()
-		s.metrics.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		status := c.Response().Status
+		s.metrics.counter(s.metrics.requests, route, c.Request().Method, status, "").Inc()
+		s.metrics.observer(route).Observe(time.Since(start).Seconds())
 		if route == "/graphql" {
 			op, _ := c.Get(keyOperation).(string)
 			if op == "" {
 				op = "none"
 			}
 			code, _ := c.Get(keyCode).(string)
-			s.metrics.graphql.WithLabelValues(op, status, code).Inc()
+			s.metrics.counter(s.metrics.graphql, op, "", status, code).Inc()
 		}
 		return nil
 	}
+}
+
+// seriesKey identifies a labelled series of the request metrics.
+type seriesKey struct {
+	vec        *prometheus.CounterVec
+	a, b, code string
+	status     int
+}
+
+// counter returns the series of vec with labels (a, b, status) for requests
+// or (a, status, code) for graphql, cached: WithLabelValues hashes the
+// labels on every call.
+func (m *metrics) counter(vec *prometheus.CounterVec, a, b string, status int, code string) prometheus.Counter {
+	k := seriesKey{vec: vec, a: a, b: b, status: status, code: code}
+	if c, ok := m.series.Load(k); ok {
+		return c.(prometheus.Counter)
+	}
+	var c prometheus.Counter
+	if vec == m.graphql {
+		c = vec.WithLabelValues(a, strconv.Itoa(status), code)
+	} else {
+		c = vec.WithLabelValues(a, b, strconv.Itoa(status))
+	}
+	m.series.Store(k, c)
+	return c
+}
+
+// observer is latency.WithLabelValues(route), cached.
+func (m *metrics) observer(route string) prometheus.Observer {
+	if o, ok := m.observers.Load(route); ok {
+		return o.(prometheus.Observer)
+	}
+	o := m.latency.WithLabelValues(route)
+	m.observers.Store(route, o)
+	return o
 }
 
 var (

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -57,7 +58,14 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// ReadHeaderTimeout of the http.Server; default 10s.
 	ReadHeaderTimeout time.Duration
+
+	// CacheBytes bounds the response cache of /graphql queries (see
+	// responseCache); default 64 MiB. A negative value disables it.
+	CacheBytes int64
 }
+
+// DefaultCacheBytes is the default of Config.CacheBytes.
+const DefaultCacheBytes = 64 << 20
 
 // Server is chipgraph's HTTP server.
 type Server struct {
@@ -68,6 +76,8 @@ type Server struct {
 	echo    *echo.Echo
 	tokens  [][sha256.Size]byte
 	metrics *metrics
+	cache   *responseCache // nil when disabled
+	alog    accessLogBuffer
 }
 
 // New builds a Server over store. A nil log discards logs.
@@ -87,7 +97,10 @@ func New(store graph.Store, cfg Config, log *slog.Logger) (*Server, error) {
 	if cfg.ReadHeaderTimeout <= 0 {
 		cfg.ReadHeaderTimeout = 10 * time.Second
 	}
-	s := &Server{cfg: cfg, store: store, log: log}
+	if cfg.CacheBytes == 0 {
+		cfg.CacheBytes = DefaultCacheBytes
+	}
+	s := &Server{cfg: cfg, store: store, log: log, cache: newResponseCache(cfg.CacheBytes)}
 	for _, t := range cfg.Tokens {
 		if t == "" {
 			return nil, errors.New("server: empty token")
@@ -120,7 +133,7 @@ func New(store graph.Store, cfg Config, log *slog.Logger) (*Server, error) {
 			AllowOrigins:  cfg.CORSOrigins,
 			AllowMethods:  []string{http.MethodGet, http.MethodPost, http.MethodOptions},
 			AllowHeaders:  []string{"Content-Type", "Authorization", "Accept", headerRequestID},
-			ExposeHeaders: []string{headerRequestID},
+			ExposeHeaders: []string{headerRequestID, headerCache},
 			MaxAge:        600,
 		}))
 	}
@@ -143,6 +156,7 @@ func New(store graph.Store, cfg Config, log *slog.Logger) (*Server, error) {
 		}))
 	}
 	e.Any("/graphql", s.graphql, gql...)
+	e.GET("/export", s.export, gql...)
 	e.GET("/healthz", s.healthz)
 	e.HEAD("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -151,6 +165,7 @@ func New(store graph.Store, cfg Config, log *slog.Logger) (*Server, error) {
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/graphiql") })
 	e.GET("/graphiql", s.graphiql)
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/graphiql/assets/*", s.graphiqlAsset)
+	s.registerExplore(e)
 	s.echo = e
 	return s, nil
 }
@@ -181,6 +196,8 @@ func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	stopLog := s.alog.start(s.log.Handler())
+	defer stopLog() // after the shutdown below: every access line is written
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	s.log.Info("http: listening", "addr", ln.Addr().String())
@@ -286,6 +303,10 @@ func requestIDOf(c echo.Context) string {
 	return id
 }
 
+// accessLog logs every request at info level. While ServeListener runs the
+// lines go through accessLogBuffer (written by one goroutine, at most
+// accessLogFlush later, and all of them at shutdown); otherwise, as with
+// Handler in tests, they are written before the response returns.
 func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -294,31 +315,141 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		r := c.Request()
-		attrs := []any{
-			"method", r.Method, "path", r.URL.Path, "status", c.Response().Status,
-			"bytes", c.Response().Size, "duration_ms", float64(time.Since(start).Microseconds()) / 1000,
-			"remote", c.RealIP(), "request_id", requestIDOf(c),
+		ctx := r.Context()
+		h := s.log.Handler()
+		if !h.Enabled(ctx, slog.LevelInfo) {
+			return nil
 		}
-		if op, ok := c.Get(keyOperation).(string); ok && op != "" {
-			attrs = append(attrs, "operation", op)
+		end := time.Now()
+		e := accessEntry{
+			time: end, method: r.Method, path: r.URL.Path, status: c.Response().Status,
+			bytes: c.Response().Size, duration: end.Sub(start),
+			remote: c.RealIP(), requestID: requestIDOf(c),
 		}
-		if name, ok := c.Get(keyOperationName).(string); ok && name != "" {
-			attrs = append(attrs, "operation_name", name)
+		e.operation, _ = c.Get(keyOperation).(string)
+		e.operationName, _ = c.Get(keyOperationName).(string)
+		e.code, _ = c.Get(keyCode).(string)
+		if !s.alog.add(e) {
+			_ = h.Handle(ctx, e.record())
 		}
-		if code, ok := c.Get(keyCode).(string); ok && code != "" {
-			attrs = append(attrs, "code", code)
-		}
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "http request", slogAttrs(attrs)...)
 		return nil
 	}
 }
 
-func slogAttrs(kv []any) []slog.Attr {
-	out := make([]slog.Attr, 0, len(kv)/2)
-	for i := 0; i+1 < len(kv); i += 2 {
-		out = append(out, slog.Any(kv[i].(string), kv[i+1]))
+// accessEntry is one access log line.
+type accessEntry struct {
+	time                           time.Time
+	method, path                   string
+	status                         int
+	bytes                          int64
+	duration                       time.Duration
+	remote, requestID              string
+	operation, operationName, code string
+}
+
+func (e *accessEntry) record() slog.Record {
+	rec := slog.NewRecord(e.time, slog.LevelInfo, "http request", 0)
+	rec.AddAttrs(
+		slog.String("method", e.method), slog.String("path", e.path), slog.Int("status", e.status),
+		slog.Int64("bytes", e.bytes), slog.Float64("duration_ms", float64(e.duration.Microseconds())/1000),
+		slog.String("remote", e.remote), slog.String("request_id", e.requestID),
+	)
+	if e.operation != "" {
+		rec.AddAttrs(slog.String("operation", e.operation))
 	}
-	return out
+	if e.operationName != "" {
+		rec.AddAttrs(slog.String("operation_name", e.operationName))
+	}
+	if e.code != "" {
+		rec.AddAttrs(slog.String("code", e.code))
+	}
+	return rec
+}
+
+// accessLogFlush is how often the buffered access log is written.
+const accessLogFlush = 100 * time.Millisecond
+
+// accessLogBuffer takes access log lines off the request path: requests
+// append them under a mutex, and one goroutine writes them to the log
+// handler every accessLogFlush (sooner when many are pending) and at stop.
+// No line is dropped: when the buffer is not running, add returns false and
+// the caller writes the line itself.
+type accessLogBuffer struct {
+	mu      sync.Mutex
+	running bool
+	pending []accessEntry
+	kick    chan struct{}
+}
+
+// start runs the writer goroutine over h; the function it returns stops it
+// after writing every pending line.
+func (b *accessLogBuffer) start(h slog.Handler) (stop func()) {
+	b.mu.Lock()
+	if b.running { // a second ServeListener on the same Server: write directly
+		b.mu.Unlock()
+		return func() {}
+	}
+	b.running = true
+	b.kick = make(chan struct{}, 1)
+	b.mu.Unlock()
+	done, exited := make(chan struct{}), make(chan struct{})
+	var spare []accessEntry
+	flush := func() {
+		b.mu.Lock()
+		batch := b.pending
+		b.pending = spare[:0]
+		b.mu.Unlock()
+		ctx := context.Background()
+		for i := range batch {
+			_ = h.Handle(ctx, batch[i].record())
+			batch[i] = accessEntry{}
+		}
+		spare = batch
+	}
+	go func() {
+		defer close(exited)
+		t := time.NewTicker(accessLogFlush)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+			case <-b.kick:
+			case <-done:
+				return
+			}
+			flush()
+		}
+	}()
+	return func() {
+		close(done)
+		<-exited
+		b.mu.Lock()
+		b.running = false // later lines (a request outliving a forced close) are written directly
+		b.mu.Unlock()
+		flush()
+	}
+}
+
+// accessLogKick is the number of pending lines that wakes the writer early.
+const accessLogKick = 4096
+
+// add queues e; false when the buffer is not running.
+func (b *accessLogBuffer) add(e accessEntry) bool {
+	b.mu.Lock()
+	if !b.running {
+		b.mu.Unlock()
+		return false
+	}
+	b.pending = append(b.pending, e)
+	n := len(b.pending)
+	b.mu.Unlock()
+	if n == accessLogKick {
+		select {
+		case b.kick <- struct{}{}:
+		default:
+		}
+	}
+	return true
 }
 
 // recover turns a panic in a handler into a 500 INTERNAL error that carries

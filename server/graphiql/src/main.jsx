@@ -54,6 +54,9 @@ function App() {
         <a className="chipgraph-logo" href="/graphiql">
           chipgraph
         </a>
+        <a className="chipgraph-explore-link" href="/explore">
+          Graph explorer
+        </a>
       </GraphiQL.Logo>
     </GraphiQL>
   );

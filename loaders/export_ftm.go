@@ -1,0 +1,172 @@
+package loaders
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/chipgraph/chipgraph/graph"
+)
+
+// FollowTheMoney (FtM): one entity a line, {id, schema, properties,
+// datasets}, every property a list of strings. Entities keep their ids;
+// relations become interval entities with id "rel." + the relation id (a
+// dot never occurs in entity ids). Besides the FtM properties each line
+// carries the chipgraph record itself under "chipgraph" (an extension FtM
+// readers ignore), so nothing is lost.
+//
+// Schemata: COMPANY Company; FUND and RESEARCH_ORG Organization;
+// GOVERNMENT_BODY PublicBody; CHIP, MEMORY, SYSTEM, SOFTWARE, MODEL,
+// EQUIPMENT and PROCESS_NODE Asset; SANCTION and REGULATION Event; COUNTRY
+// Address. INVESTS_IN is Ownership (owner the investor, asset the investee,
+// percentage the stake), SUBSIDIARY_OF Ownership (owner the parent, asset
+// the child), every other relation UnknownLink (subject from, object to,
+// role the type); all carry startDate/endDate from validFrom/validTo.
+
+// FtMSchema returns the FtM schema an entity of kind k is written as.
+func FtMSchema(k graph.Kind) string {
+	switch k {
+	case graph.KindCompany:
+		return "Company"
+	case graph.KindFund, graph.KindResearchOrg:
+		return "Organization"
+	case graph.KindGovernmentBody:
+		return "PublicBody"
+	case graph.KindSanction, graph.KindRegulation:
+		return "Event"
+	case graph.KindCountry:
+		return "Address"
+	}
+	return "Asset"
+}
+
+// FtMRelationID is the FtM id of the relation id.
+func FtMRelationID(id string) string { return "rel." + id }
+
+type ftmProps struct {
+	o *exportJSONObject
+}
+
+func (p ftmProps) add(name string, values ...string) {
+	n := 0
+	for _, v := range values {
+		if v != "" {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	p.o.key(name)
+	p.o.b = append(p.o.b, '[')
+	first := true
+	for _, v := range values {
+		if v == "" {
+			continue
+		}
+		if !first {
+			p.o.b = append(p.o.b, ',')
+		}
+		first = false
+		p.o.b = exportAppendJSON(p.o.b, v)
+	}
+	p.o.b = append(p.o.b, ']')
+}
+
+func (x *exporter) ftm() error {
+	var o exportJSONObject
+	urls := func(keys []string) []string {
+		out := make([]string, 0, len(keys))
+		for _, k := range keys {
+			out = append(out, x.urls[k])
+		}
+		return out
+	}
+	end := func(v any) error {
+		rec, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		o.raw("chipgraph", string(rec))
+		o.close()
+		o.b = append(o.b, '\n')
+		x.w.Write(o.b)
+		return x.tick()
+	}
+	for _, e := range x.g.Entities {
+		schema := FtMSchema(e.Kind)
+		o.b = o.b[:0]
+		o.open()
+		o.str("id", e.ID)
+		o.str("schema", schema)
+		o.key("properties")
+		p := ftmProps{&o}
+		o.open()
+		if schema == "Address" {
+			p.add("full", e.Name)
+		} else {
+			p.add("name", e.Name)
+			p.add("alias", e.Aliases...)
+		}
+		p.add("country", strings.ToLower(e.Country))
+		if schema != "Address" {
+			p.add("description", e.Description)
+		}
+		p.add("sourceUrl", urls(e.Sources)...)
+		for _, id := range e.ExternalIDs {
+			switch {
+			case id.Scheme == "wikidata":
+				p.add("wikidataId", id.Value)
+			case id.Scheme == "lei" && schema != "Asset" && schema != "Event" && schema != "Address":
+				p.add("leiCode", id.Value)
+			case id.Scheme == "ticker" && schema == "Company":
+				p.add("ticker", id.Value)
+			}
+		}
+		o.close()
+		o.key("datasets")
+		o.b = append(o.b, `["chipgraph"]`...)
+		if err := end(e); err != nil {
+			return err
+		}
+	}
+	for _, r := range x.g.Relations {
+		o.b = o.b[:0]
+		o.open()
+		o.str("id", FtMRelationID(r.ID))
+		p := ftmProps{&o}
+		switch r.Type {
+		case graph.InvestsIn, graph.SubsidiaryOf:
+			o.str("schema", "Ownership")
+			o.key("properties")
+			o.open()
+			owner, asset := r.From, r.To
+			if r.Type == graph.SubsidiaryOf {
+				owner, asset = r.To, r.From
+			}
+			p.add("owner", owner)
+			p.add("asset", asset)
+			p.add("role", string(r.Type))
+			if a, ok := r.Prop("stake"); ok {
+				p.add("percentage", a.Value)
+			}
+		default:
+			o.str("schema", "UnknownLink")
+			o.key("properties")
+			o.open()
+			p.add("subject", r.From)
+			p.add("object", r.To)
+			p.add("role", string(r.Type))
+		}
+		p.add("startDate", exportDate(r.ValidFrom))
+		p.add("endDate", exportDate(r.ValidTo))
+		p.add("summary", r.Note)
+		p.add("sourceUrl", urls(r.Sources)...)
+		o.close()
+		o.key("datasets")
+		o.b = append(o.b, `["chipgraph"]`...)
+		if err := end(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}

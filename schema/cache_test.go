@@ -1,0 +1,156 @@
+package schema
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/chipgraph/chipgraph/schema/schematest"
+)
+
+func newTestSchema(t *testing.T) *Schema {
+	t.Helper()
+	s, err := New(schematest.Open(t), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestDocumentCacheValidatesOnce(t *testing.T) {
+	s := newTestSchema(t)
+	ctx := context.Background()
+	const q = `query($id: ID!){entity(id:$id){id}}`
+	for _, id := range []string{"smic", "bis", "smic"} {
+		res := s.Execute(ctx, Request{Query: q, Variables: map[string]any{"id": id}})
+		if len(res.Errors) > 0 {
+			t.Fatalf("%s: %v", id, res.Errors)
+		}
+		got, _ := res.Data.(map[string]any)["entity"].(map[string]any)["id"].(string)
+		if got != id {
+			t.Errorf("entity %q, want %q (a cached document must not cache data)", got, id)
+		}
+	}
+	if n := s.validations.Load(); n != 1 {
+		t.Errorf("validated %d times, want 1", n)
+	}
+	if n := s.docs.len(); n != 1 {
+		t.Errorf("%d cached documents, want 1", n)
+	}
+}
+
+func TestDocumentCacheKeepsErrors(t *testing.T) {
+	s := newTestSchema(t)
+	ctx := context.Background()
+	for _, tc := range []struct{ query, code string }{
+		{`{entity(id:"smic"){nmae}}`, CodeValidationFailed},
+		{`{entity(id:"smic"){id}`, CodeParseFailed},
+	} {
+		var first []Error
+		for i := range 3 {
+			res := s.Execute(ctx, Request{Query: tc.query})
+			if res.Code() != tc.code || res.HasData {
+				t.Fatalf("%s #%d: code %q, data %v, want %s without data", tc.query, i, res.Code(), res.HasData, tc.code)
+			}
+			if i == 0 {
+				first = res.Errors
+				// A caller changing its result must not change the cache.
+				res.Errors[0].Extensions["code"] = "CHANGED"
+				res.Errors[0].Message = "changed"
+				continue
+			}
+			if res.Errors[0].Message == "changed" || len(res.Errors[0].Locations) != len(first[0].Locations) {
+				t.Errorf("%s #%d: %+v", tc.query, i, res.Errors)
+			}
+		}
+	}
+	if n := s.validations.Load(); n != 1 {
+		t.Errorf("validated %d times, want 1 (parse errors are not validated)", n)
+	}
+}
+
+// The limits depend on the variables and are checked on every request,
+// cached document or not; a document refused by the limits is not
+// validated.
+func TestDocumentCacheChecksLimitsPerRequest(t *testing.T) {
+	s := newTestSchema(t)
+	ctx := context.Background()
+	const q = `query($n: Int){entities(first: $n){nodes{id}}}`
+	if res := s.Execute(ctx, Request{Query: q, Variables: map[string]any{"n": 100000}}); res.Code() != CodeTooComplex {
+		t.Fatalf("code %q, want %s", res.Code(), CodeTooComplex)
+	}
+	if n := s.validations.Load(); n != 0 {
+		t.Errorf("validated %d times before the limits passed, want 0", n)
+	}
+	if res := s.Execute(ctx, Request{Query: q, Variables: map[string]any{"n": 2}}); len(res.Errors) > 0 {
+		t.Fatal(res.Errors)
+	}
+	if res := s.Execute(ctx, Request{Query: q, Variables: map[string]any{"n": 100000}}); res.Code() != CodeTooComplex {
+		t.Fatalf("cached: code %q, want %s", res.Code(), CodeTooComplex)
+	}
+	if n := s.validations.Load(); n != 1 {
+		t.Errorf("validated %d times, want 1", n)
+	}
+}
+
+func TestDocumentCacheBounded(t *testing.T) {
+	s := newTestSchema(t)
+	ctx := context.Background()
+	for i := range docCacheEntries + 100 {
+		q := fmt.Sprintf(`{entity(id:"smic"){id a%d: name}}`, i)
+		if res := s.Execute(ctx, Request{Query: q}); len(res.Errors) > 0 {
+			t.Fatal(res.Errors)
+		}
+	}
+	if n := s.docs.len(); n != docCacheEntries {
+		t.Errorf("%d cached documents, want %d", n, docCacheEntries)
+	}
+	// The first queries were evicted: running one again validates again.
+	before := s.validations.Load()
+	s.Execute(ctx, Request{Query: `{entity(id:"smic"){id a0: name}}`})
+	if s.validations.Load() != before+1 {
+		t.Error("the least recently used document was not evicted")
+	}
+}
+
+func TestDocumentCacheConcurrent(t *testing.T) {
+	s := newTestSchema(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 50 {
+				q := fmt.Sprintf(`{entity(id:"smic"){id a%d: name}}`, (g+i)%5)
+				if res := s.Execute(ctx, Request{Query: q}); len(res.Errors) > 0 {
+					t.Error(res.Errors)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := s.validations.Load(); n != 5 {
+		t.Errorf("validated %d times, want 5", n)
+	}
+}
+
+func TestLRU(t *testing.T) {
+	c := newLRU[string, int](2)
+	c.add("a", 1)
+	c.add("b", 2)
+	if v, ok := c.get("a"); !ok || v != 1 {
+		t.Fatal("a missing")
+	}
+	c.add("c", 3) // evicts b, the least recently used
+	if _, ok := c.get("b"); ok {
+		t.Error("b not evicted")
+	}
+	if _, ok := c.get("a"); !ok {
+		t.Error("a evicted")
+	}
+	c.add("a", 4)
+	if v, _ := c.get("a"); v != 4 || c.len() != 2 {
+		t.Errorf("a = %d, len %d", v, c.len())
+	}
+}
