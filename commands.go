@@ -77,7 +77,7 @@ Write tokens come from CHIPGRAPH_TOKENS (comma-separated) and --tokens-file
 	if err != nil {
 		return graph.Errorf(graph.CodeInvalid, "addr", "cannot listen on %s: %v", *addr, err)
 	}
-	e.log.Info("serving", "addr", ln.Addr().String(), "db", redactDSN(*dsn),
+	e.log.Info("serving", "addr", ln.Addr().String(), "db", graph.RedactDSN(*dsn),
 		"writes", len(tokens) > 0)
 	err = srv.ServeListener(ctx, ln)
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -854,7 +854,7 @@ func healthURL(addr string) (string, error) {
 // ---- store ----
 
 func openStore(ctx context.Context, e *env, dsn string) (graph.Store, error) {
-	e.log.Debug("opening store", "db", redactDSN(dsn))
+	e.log.Debug("opening store", "db", graph.RedactDSN(dsn))
 	s, err := graph.Open(ctx, dsn)
 	if err != nil {
 		return nil, err
@@ -866,20 +866,6 @@ func closeStore(e *env, s graph.Store) {
 	if err := s.Close(); err != nil {
 		e.log.Warn("closing store", "err", err)
 	}
-}
-
-// redactDSN hides a password in a postgres DSN.
-func redactDSN(dsn string) string {
-	scheme, rest, ok := strings.Cut(dsn, "://")
-	if !ok {
-		return dsn
-	}
-	at := strings.LastIndex(rest, "@")
-	if at < 0 {
-		return dsn
-	}
-	user, _, _ := strings.Cut(rest[:at], ":")
-	return scheme + "://" + user + ":xxx" + rest[at:]
 }
 
 // ---- progress ----

@@ -2,9 +2,9 @@
 // knowledge graph of the China AI-chip ecosystem.
 //
 //	chipgraph serve    [--addr 127.0.0.1:8080] [--data DIR] [--db DSN] [--tokens-file FILE]
-//	chipgraph load     [--format curated|nquads] [--db DSN] PATH...
+//	chipgraph load     [--format F] [--db DSN] [--dry-run] PATH...
 //	chipgraph validate [--db DSN] [PATH...]
-//	chipgraph export   --format nquads [-o FILE] [--db DSN]
+//	chipgraph export   --format F [--seed ID]... [--hops N] [-o FILE] [--db DSN]
 //	chipgraph stats    [--json] [--db DSN]
 //	chipgraph health   [--addr 127.0.0.1:8080]
 //
@@ -92,9 +92,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the HTTP/GraphQL server", cmdServe},
-		{"load", "load curated YAML or N-Quads into a store, all or nothing", cmdLoad},
+		{"load", "load curated YAML, public datasets or N-Quads into a store, all or nothing", cmdLoad},
 		{"validate", "parse and validate curated data without writing anything", cmdValidate},
-		{"export", "write the whole store as N-Quads", cmdExport},
+		{"export", "write the graph or a subgraph as GraphML, GEXF, Cytoscape, node-link, CSV, N-Quads or FtM", cmdExport},
 		{"stats", "count what a store holds", cmdStats},
 		{"health", "probe a running server's /healthz (exit 0 healthy, 1 not)", cmdHealth},
 	}

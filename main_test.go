@@ -681,18 +681,6 @@ func TestReadTokens(t *testing.T) {
 	}
 }
 
-func TestRedactDSN(t *testing.T) {
-	for in, want := range map[string]string{
-		"postgres://u:secret@127.0.0.1:5432/db?sslmode=disable": "postgres://u:xxx@127.0.0.1:5432/db?sslmode=disable",
-		"postgres://127.0.0.1/db":                               "postgres://127.0.0.1/db",
-		"bolt:/tmp/x.db":                                        "bolt:/tmp/x.db",
-	} {
-		if got := redactDSN(in); got != want {
-			t.Errorf("redactDSN(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestExitCode(t *testing.T) {
 	for _, tc := range []struct {
 		err  error

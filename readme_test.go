@@ -12,8 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chipgraph/chipgraph/data"
-	"github.com/chipgraph/chipgraph/graph"
 	"github.com/chipgraph/chipgraph/loaders"
 	"github.com/chipgraph/chipgraph/schema"
 )
@@ -47,18 +45,11 @@ func TestREADMEQuestions(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	store, err := graph.Open(ctx, "memory:")
+	store, err := loaders.OpenCurated(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	c, err := loaders.ReadCurated(data.FS, ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Apply(ctx, store); err != nil {
-		t.Fatal(err)
-	}
 	s, err := schema.New(store, schema.Config{})
 	if err != nil {
 		t.Fatal(err)

@@ -73,14 +73,14 @@ func Open(ctx context.Context, dsn string) (*CayleyStore, error) {
 		qs, err = openSQL("postgres", dsn)
 	default:
 		return nil, &Error{Op: op, Code: CodeInvalid, Path: "db",
-			Msg: fmt.Sprintf("unknown database %q: want memory:, bolt:PATH or postgres://...", redact(dsn))}
+			Msg: fmt.Sprintf("unknown database %q: want memory:, bolt:PATH or postgres://...", RedactDSN(dsn))}
 	}
 	if err != nil {
 		var ge *Error
 		if errors.As(err, &ge) {
 			return nil, ge
 		}
-		return nil, &Error{Op: op, Code: CodeInternal, Msg: "cannot open " + backend + " store " + redact(dsn), Err: err}
+		return nil, &Error{Op: op, Code: CodeInternal, Msg: "cannot open " + backend + " store " + RedactDSN(dsn), Err: err}
 	}
 	s := &CayleyStore{backend: backend, qs: qs}
 	if err := s.rebuild(ctx); err != nil {
@@ -122,8 +122,9 @@ func openSQL(typ, dsn string) (cgraph.QuadStore, error) {
 	return cgraph.NewQuadStore(typ, dsn, nil)
 }
 
-// redact hides a password in a DSN so it never reaches a log or client.
-func redact(dsn string) string {
+// RedactDSN hides the password of a DSN so it never reaches a log or a
+// client: postgres://user:secret@host/db becomes postgres://user:xxxxx@host/db.
+func RedactDSN(dsn string) string {
 	at := strings.LastIndex(dsn, "@")
 	scheme := strings.Index(dsn, "://")
 	if at < 0 || scheme < 0 || at < scheme {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chipgraph/chipgraph/graph"
@@ -66,4 +67,37 @@ func TestPostgres(t *testing.T) {
 			return openT(t, dsns[s])
 		},
 	})
+}
+
+func TestRedactDSN(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://u:secret@127.0.0.1:5432/db?sslmode=disable": "postgres://u:xxxxx@127.0.0.1:5432/db?sslmode=disable",
+		"postgres://127.0.0.1/db":                               "postgres://127.0.0.1/db",
+		"postgres://u@127.0.0.1/db":                             "postgres://u@127.0.0.1/db",
+		"bolt:/tmp/x.db":                                        "bolt:/tmp/x.db",
+	} {
+		if got := graph.RedactDSN(in); got != want {
+			t.Errorf("RedactDSN(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		dsn  string
+		code graph.Code
+	}{
+		{"mysql://x", graph.CodeInvalid},
+		{"bolt:", graph.CodeInvalid},
+		{"postgres://u:secret@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", graph.CodeInternal},
+	} {
+		_, err := graph.Open(ctx, tc.dsn)
+		if graph.ErrorCode(err) != tc.code {
+			t.Errorf("Open(%q) = %v, want code %s", tc.dsn, err, tc.code)
+		}
+		if err != nil && strings.Contains(graph.ErrorMessage(err), "secret") {
+			t.Errorf("Open(%q) leaks the password: %v", tc.dsn, err)
+		}
+	}
 }

@@ -96,11 +96,7 @@ func ReadCSVGraph(names []string, files map[string]io.Reader, opt Options) (*Dat
 	}
 	url := opt.SourceURL
 	if url == "" {
-		abs, err := filepath.Abs(names[0])
-		if err != nil {
-			abs = names[0]
-		}
-		url = "file://localhost" + filepath.ToSlash(abs)
+		url = fileURL(names[0])
 	} else if !isURL(url) {
 		return nil, graph.Errorf(graph.CodeInvalid, "source-url", "bad URL %q: want http(s)://...", url)
 	}

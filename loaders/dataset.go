@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -675,3 +676,13 @@ func (h *hashReader) Read(p []byte) (int, error) {
 
 // sum is a short hex digest of what was read.
 func (h *hashReader) sum() string { return hex.EncodeToString(h.h.Sum(nil)[:4]) }
+
+// fileURL is the file://localhost URL of the file name, the source of user
+// data that names no public home.
+func fileURL(name string) string {
+	abs, err := filepath.Abs(name)
+	if err != nil {
+		abs = name
+	}
+	return (&url.URL{Scheme: "file", Host: "localhost", Path: filepath.ToSlash(abs)}).String()
+}

@@ -3,6 +3,7 @@ package loaders
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"regexp"
 	"strings"
 
@@ -300,6 +301,12 @@ func dateCol(f *csvFile, errs *errorList, col, v string, required bool) (graph.D
 	return d, false
 }
 
-var urlPattern = regexp.MustCompile(`^https?://[^\s/$.?#][^\s]*$`)
-
-func isURL(s string) bool { return urlPattern.MatchString(s) }
+// isURL reports whether s is an absolute http(s) URL that graph validation
+// accepts.
+func isURL(s string) bool {
+	if strings.ContainsAny(s, " \t\r\n") {
+		return false
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}

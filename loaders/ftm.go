@@ -239,11 +239,7 @@ func ftmDataset(ents []*ftmEntity, name, sum string, latest graph.Date, opt Opti
 	}
 	url := opt.SourceURL
 	if url == "" {
-		abs, err := filepath.Abs(name)
-		if err != nil {
-			abs = name
-		}
-		url = "file://localhost" + filepath.ToSlash(abs)
+		url = fileURL(name)
 	} else if !isURL(url) {
 		return nil, graph.Errorf(graph.CodeInvalid, "source-url", "bad URL %q: want http(s)://...", url)
 	}

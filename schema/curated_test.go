@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/chipgraph/chipgraph/data"
 	"github.com/chipgraph/chipgraph/graph"
 	"github.com/chipgraph/chipgraph/loaders"
 	"github.com/chipgraph/chipgraph/schema"
@@ -24,16 +23,7 @@ var (
 func curated(t *testing.T) *graph.CayleyStore {
 	t.Helper()
 	curatedOnce.Do(func() {
-		ctx := context.Background()
-		curatedStore, curatedErr = graph.Open(ctx, "memory:")
-		if curatedErr != nil {
-			return
-		}
-		var c *loaders.Curated
-		if c, curatedErr = loaders.ReadCurated(data.FS, "."); curatedErr != nil {
-			return
-		}
-		_, curatedErr = c.Apply(ctx, curatedStore)
+		curatedStore, curatedErr = loaders.OpenCurated(context.Background())
 	})
 	if curatedErr != nil {
 		t.Fatalf("loading curated data: %v", curatedErr)
@@ -136,18 +126,11 @@ func TestCuratedData(t *testing.T) {
 
 func TestCuratedMutationsRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	store, err := graph.Open(ctx, "memory:")
+	store, err := loaders.OpenCurated(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	c, err := loaders.ReadCurated(data.FS, ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Apply(ctx, store); err != nil {
-		t.Fatal(err)
-	}
 	s := newSchema(t, store, schema.Config{AllowWrites: true})
 	auth := func(q string) map[string]any {
 		return run(t, s, schema.Request{Query: q, Authorized: true})

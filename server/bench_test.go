@@ -28,7 +28,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chipgraph/chipgraph/data"
 	"github.com/chipgraph/chipgraph/graph"
 	"github.com/chipgraph/chipgraph/loaders"
 	"github.com/chipgraph/chipgraph/server"
@@ -43,18 +42,11 @@ var benchQueries = []struct{ name, query string }{
 func openCurated(tb testing.TB) *graph.CayleyStore {
 	tb.Helper()
 	ctx := context.Background()
-	store, err := graph.Open(ctx, "memory:")
+	store, err := loaders.OpenCurated(ctx)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { store.Close() })
-	c, err := loaders.ReadCurated(data.FS, ".")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := c.Apply(ctx, store); err != nil {
-		tb.Fatal(err)
-	}
 	return store
 }
 

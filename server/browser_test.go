@@ -18,7 +18,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/chipgraph/chipgraph/data"
 	"github.com/chipgraph/chipgraph/graph"
 	"github.com/chipgraph/chipgraph/loaders"
 	"github.com/chipgraph/chipgraph/server"
@@ -195,18 +194,11 @@ func TestGraphiQLAssets(t *testing.T) {
 func graphiqlServer(t *testing.T) *server.Server {
 	t.Helper()
 	ctx := context.Background()
-	store, err := graph.Open(ctx, "memory:")
+	store, err := loaders.OpenCurated(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	cur, err := loaders.ReadCurated(data.FS, ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cur.Apply(ctx, store); err != nil {
-		t.Fatal(err)
-	}
 	s, err := server.New(store, server.Config{}, nil)
 	if err != nil {
 		t.Fatal(err)
