@@ -213,7 +213,7 @@ func BenchmarkLoad(b *testing.B) {
 			entities int
 			dsn      func(b *testing.B) string
 		}{"postgres", *benchEntities / 50, func(b *testing.B) string {
-			return freshSchema(b, pg)
+			return graph.FreshPostgresSchema(b, pg)
 		}})
 	}
 	for _, be := range backends {

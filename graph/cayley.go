@@ -1,10 +1,10 @@
 package graph
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +17,7 @@ import (
 	_ "github.com/cayleygraph/cayley/graph/memstore" // registers "memstore"
 	_ "github.com/cayleygraph/cayley/graph/sql/postgres"
 	"github.com/cayleygraph/quad"
+	"github.com/cayleygraph/quad/nquads"
 	hbolt "github.com/hidal-go/hidalgo/kv/bbolt"
 	bolt "go.etcd.io/bbolt"
 )
@@ -28,6 +29,8 @@ import (
 // neither.
 type CayleyStore struct {
 	backend string // "memory", "bolt" or "postgres", for messages
+	// twoPhase writes mixed batches as adds, then deletes (see write).
+	twoPhase bool
 
 	writeMu sync.Mutex // serialises writers and every use of qs
 	qs      cgraph.QuadStore
@@ -82,7 +85,11 @@ func Open(ctx context.Context, dsn string) (*CayleyStore, error) {
 		}
 		return nil, &Error{Op: op, Code: CodeInternal, Msg: "cannot open " + backend + " store " + RedactDSN(dsn), Err: err}
 	}
-	s := &CayleyStore{backend: backend, qs: qs}
+	s := &CayleyStore{backend: backend, qs: qs, twoPhase: backend == "bolt"}
+	if err := s.recover(ctx); err != nil {
+		qs.Close()
+		return nil, &Error{Op: op, Code: CodeInternal, Msg: "cannot finish an interrupted write to the " + backend + " store", Err: err}
+	}
 	if err := s.rebuild(ctx); err != nil {
 		qs.Close()
 		return nil, err
@@ -226,7 +233,7 @@ func (s *CayleyStore) Apply(ctx context.Context, b Batch) (ApplyResult, error) {
 		return ApplyResult{}, err
 	}
 	if len(plan.deltas) > 0 {
-		if err := s.qs.ApplyDeltas(plan.deltas, cgraph.IgnoreOpts{}); err != nil {
+		if err := s.write(plan.deltas); err != nil {
 			return ApplyResult{}, &Error{Op: op, Code: CodeInternal, Msg: "the " + s.backend + " store rejected the write", Err: err}
 		}
 	}
@@ -240,6 +247,91 @@ func (s *CayleyStore) Apply(ctx context.Context, b Batch) (ApplyResult, error) {
 	p.changed()
 	s.mu.Unlock()
 	return res, nil
+}
+
+// pendingIRI marks an interrupted two-phase write: its object lists, as
+// N-Quads, the quads still to delete.
+const pendingIRI = quad.IRI("urn:chipgraph:pending-delete")
+
+// write applies deltas to cayley as one atomic change.
+//
+// cayley's key-value backend (bbolt) resolves the nodes of added quads only
+// among nodes whose reference count the batch raises, so in a batch that
+// also deletes, an added quad whose subject, predicate or object loses more
+// references than it gains is written with that node missing (seen as a nil
+// subject after an update that drops an alias). On that backend a batch with
+// both adds and deletes is written in two transactions: first the adds plus
+// a pending quad listing the deletes, then the deletes and the pending quad.
+// Open finishes a write interrupted between the two (recover), so a reader
+// sees the old state or the new one, never a mixture.
+func (s *CayleyStore) write(deltas []cgraph.Delta) error {
+	var adds, dels []cgraph.Delta
+	for _, d := range deltas {
+		if d.Action == cgraph.Add {
+			adds = append(adds, d)
+		} else {
+			dels = append(dels, d)
+		}
+	}
+	if !s.twoPhase || len(adds) == 0 || len(dels) == 0 {
+		return s.qs.ApplyDeltas(deltas, cgraph.IgnoreOpts{})
+	}
+	var list strings.Builder
+	for _, d := range dels {
+		list.WriteString(d.Quad.NQuad())
+		list.WriteByte('\n')
+	}
+	pending := quad.Quad{Subject: pendingIRI, Predicate: pendingIRI, Object: quad.String(list.String())}
+	if err := s.qs.ApplyDeltas(append(adds, cgraph.Delta{Quad: pending, Action: cgraph.Add}), cgraph.IgnoreOpts{}); err != nil {
+		return err
+	}
+	err := s.qs.ApplyDeltas(append(dels, cgraph.Delta{Quad: pending, Action: cgraph.Delete}), cgraph.IgnoreOpts{})
+	if err == nil {
+		return nil
+	}
+	// Undo the first phase; if that fails too, the pending quad stays and
+	// the next Open completes the write instead.
+	undo := make([]cgraph.Delta, 0, len(adds)+1)
+	for _, d := range adds {
+		undo = append(undo, cgraph.Delta{Quad: d.Quad, Action: cgraph.Delete})
+	}
+	undo = append(undo, cgraph.Delta{Quad: pending, Action: cgraph.Delete})
+	if uerr := s.qs.ApplyDeltas(undo, cgraph.IgnoreOpts{IgnoreMissing: true}); uerr != nil {
+		return fmt.Errorf("%w (and undoing the first phase failed: %v; reopening the store completes the write)", err, uerr)
+	}
+	return err
+}
+
+// recover completes a two-phase write that a crash interrupted after its
+// first phase: it deletes the quads its pending quad lists.
+func (s *CayleyStore) recover(ctx context.Context) error {
+	var pending []quad.Quad
+	err := s.eachQuad(ctx, func(q quad.Quad) error {
+		if q.Subject == pendingIRI {
+			pending = append(pending, q)
+		}
+		return nil
+	})
+	if err != nil || len(pending) == 0 {
+		return err
+	}
+	var dels []cgraph.Delta
+	for _, p := range pending {
+		lit, _ := p.Object.(quad.String)
+		r := nquads.NewReader(strings.NewReader(string(lit)), false)
+		for {
+			q, err := r.ReadQuad()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("pending delete list: %w", err)
+			}
+			dels = append(dels, cgraph.Delta{Quad: q, Action: cgraph.Delete})
+		}
+		dels = append(dels, cgraph.Delta{Quad: p, Action: cgraph.Delete})
+	}
+	return s.qs.ApplyDeltas(dels, cgraph.IgnoreOpts{IgnoreMissing: true})
 }
 
 // withDefaults returns b with default relation ids filled in, without
@@ -560,33 +652,59 @@ func (s *CayleyStore) Stats(ctx context.Context) (st Stats, err error) {
 	return st, err
 }
 
-// Quads implements Store. It reads the backend itself, not the projection,
-// so an export shows exactly what cayley holds; order is by subject,
-// predicate, object and label.
+// Quads implements Store. It streams every record's quads (sources, then
+// entities, then relations, each by key) from the projection, so memory
+// stays flat however large the graph, and a slow reader of the export holds
+// no lock. The projection mirrors the backend quad for quad (see
+// TestProjectionMirrorsBackend); reading cayley itself would mean holding
+// the writer lock and sorting every quad in memory.
 func (s *CayleyStore) Quads(ctx context.Context, fn func(quad.Quad) error) error {
-	s.writeMu.Lock()
-	var all []quad.Quad
-	var err error
-	if s.closed {
-		err = &Error{Op: "store.Quads", Code: CodeInternal, Msg: "store is closed"}
-	} else {
-		err = s.eachQuad(ctx, func(q quad.Quad) error { all = append(all, q); return nil })
-	}
-	s.writeMu.Unlock()
+	var (
+		sources   []*Source
+		entities  []*Entity
+		relations []*Relation
+	)
+	err := s.read(ctx, func(p *projection) error {
+		sources = p.listSources()
+		v := p.sorted()
+		entities = make([]*Entity, len(v.nodes))
+		for i, n := range v.nodes {
+			entities[i] = n.entity
+		}
+		relations = make([]*Relation, len(v.edges))
+		for i, e := range v.edges {
+			relations[i] = e.rel
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	keys := make([]string, len(all))
-	for i, q := range all {
-		keys[i] = q.NQuad()
+	emit := func(i int, qs []quad.Quad) error {
+		if i%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		for _, q := range qs {
+			if err := fn(q); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	idx := make([]int, len(all))
-	for i := range idx {
-		idx[i] = i
+	for i, src := range sources {
+		if err := emit(i, sourceQuads(src)); err != nil {
+			return err
+		}
 	}
-	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(keys[a], keys[b]) })
-	for _, i := range idx {
-		if err := fn(all[i]); err != nil {
+	for i, e := range entities {
+		if err := emit(i, entityQuads(e)); err != nil {
+			return err
+		}
+	}
+	for i, r := range relations {
+		if err := emit(i, relationQuads(r)); err != nil {
 			return err
 		}
 	}

@@ -192,8 +192,9 @@ type Store interface {
 	// Stats counts what the store holds.
 	Stats(ctx context.Context) (Stats, error)
 
-	// Quads calls fn with every quad of the backend, in a stable order,
-	// until fn returns an error, which Quads returns.
+	// Quads calls fn with every quad of every record (the quads the backend
+	// holds for them), in a stable order, until fn returns an error, which
+	// Quads returns.
 	Quads(ctx context.Context, fn func(quad.Quad) error) error
 
 	// Close releases the backend. Calls after Close fail.

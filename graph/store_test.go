@@ -55,7 +55,7 @@ func TestPostgres(t *testing.T) {
 	dsns := map[graph.Store]string{}
 	graphtest.Run(t, graphtest.Backend{
 		Open: func(t *testing.T) graph.Store {
-			db := freshSchema(t, dsn)
+			db := graph.FreshPostgresSchema(t, dsn)
 			s := openT(t, db)
 			dsns[s] = db
 			return s

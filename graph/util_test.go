@@ -1,4 +1,4 @@
-package graph_test
+package graph
 
 import (
 	"database/sql"
@@ -13,11 +13,11 @@ import (
 
 var schemaSeq atomic.Int64
 
-// freshSchema creates an empty schema in the PostgreSQL database dsn names,
+// FreshPostgresSchema (a test helper) creates an empty schema in the PostgreSQL database dsn names,
 // drops it when tb ends, and returns dsn with its search_path set to it
 // (lib/pq passes the parameter to the server), so the role needs no
 // CREATEDB privilege.
-func freshSchema(tb testing.TB, dsn string) string {
+func FreshPostgresSchema(tb testing.TB, dsn string) string {
 	tb.Helper()
 	u, err := url.Parse(dsn)
 	if err != nil {

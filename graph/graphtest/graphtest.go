@@ -582,6 +582,14 @@ func testReopen(t *testing.T, b Backend) {
 	if _, err := s.Apply(ctx, graph.Batch{DeleteRelations: []string{"cambricon--competes-with--huawei"}}); err != nil {
 		t.Fatal(err)
 	}
+	// An update that drops aliases and a delete in one batch: on bbolt,
+	// cayley mis-writes such batches unless the store works around it.
+	smic, _ := s.Entity(ctx, "smic")
+	upd := *smic
+	upd.Name, upd.Aliases = "SMIC", nil
+	if _, err := s.Apply(ctx, graph.Batch{Entities: []graph.Entity{upd}, DeleteRelations: []string{"hisilicon--designs--ascend-910c"}}); err != nil {
+		t.Fatal(err)
+	}
 	wantQuads := allQuads(t, s)
 	wantStats, _ := s.Stats(ctx)
 	wantSMIC, _ := s.Entity(ctx, "smic")
