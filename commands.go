@@ -22,6 +22,7 @@ import (
 	"github.com/chipgraph/chipgraph/data"
 	"github.com/chipgraph/chipgraph/graph"
 	"github.com/chipgraph/chipgraph/loaders"
+	"github.com/chipgraph/chipgraph/schema"
 	"github.com/chipgraph/chipgraph/server"
 )
 
@@ -41,6 +42,16 @@ Write tokens come from CHIPGRAPH_TOKENS (comma-separated) and --tokens-file
 	cors := f.String("cors", "", "comma-separated origins allowed cross-origin access (* for any)")
 	rate := f.Float64("rate-limit", 0, "requests per second allowed per client IP on /graphql (0: no limit)")
 	trustProxy := f.Bool("trust-proxy", false, "take the client IP from X-Forwarded-For (only behind your own proxy)")
+	limits := &schema.Config{}
+	f.IntVar(&limits.MaxDepth, "max-depth", 12, "GraphQL: deepest field nesting")
+	f.IntVar(&limits.MaxComplexity, "max-complexity", 5000, "GraphQL: estimated objects per query (each object field costs 1, times its first/limit)")
+	f.IntVar(&limits.MaxAliases, "max-aliases", 30, "GraphQL: aliased fields per document")
+	f.IntVar(&limits.MaxOperations, "max-operations", 5, "GraphQL: operations per document")
+	f.DurationVar(&limits.Timeout, "timeout", 10*time.Second, "GraphQL: time a request may take; resolvers stop when it runs out")
+	f.IntVar(&limits.MaxHops, "max-hops", 6, "GraphQL and /export: hops of paths, neighbourhoods and subgraphs")
+	f.IntVar(&limits.MaxNeighborhood, "max-nodes", 2000, "GraphQL and /export: entities in a neighbourhood or subgraph (truncated beyond)")
+	f.IntVar(&limits.MaxPageSize, "max-page", 1000, "GraphQL: first on connections, search and paths")
+	bodyLimit := f.Int64("max-body", 1<<20, "bytes of a request body (413 beyond)")
 	cacheBytes := f.Int64("cache-bytes", envInt64(f.envString("CHIPGRAPH_CACHE_BYTES", ""), server.DefaultCacheBytes), "bytes of /graphql query responses to cache (0 disables; env CHIPGRAPH_CACHE_BYTES)")
 	pos, err := f.parse(args)
 	if err != nil {
@@ -65,6 +76,8 @@ Write tokens come from CHIPGRAPH_TOKENS (comma-separated) and --tokens-file
 
 	srv, err := server.New(store, server.Config{
 		Tokens:      tokens,
+		Schema:      *limits,
+		BodyLimit:   *bodyLimit,
 		CORSOrigins: splitList(*cors),
 		RateLimit:   *rate,
 		TrustProxy:  *trustProxy,
