@@ -163,9 +163,8 @@ func New(store graph.Store, cfg Config, log *slog.Logger) (*Server, error) {
 	e.HEAD("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/graphiql") })
-	e.GET("/graphiql", s.graphiql)
-	e.Match([]string{http.MethodGet, http.MethodHead}, "/graphiql/assets/*", s.graphiqlAsset)
-	s.registerExplore(e)
+	graphiqlPage.register(e, "/graphiql")
+	explorePage.register(e, "/explore")
 	s.echo = e
 	return s, nil
 }
