@@ -652,6 +652,16 @@ func (s *CayleyStore) Stats(ctx context.Context) (st Stats, err error) {
 	return st, err
 }
 
+// Version implements Store.
+func (s *CayleyStore) Version() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.proj == nil {
+		return 0
+	}
+	return s.proj.version
+}
+
 // Quads implements Store. It streams every record's quads (sources, then
 // entities, then relations, each by key) from the projection, so memory
 // stays flat however large the graph, and a slow reader of the export holds

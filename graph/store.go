@@ -192,6 +192,11 @@ type Store interface {
 	// Stats counts what the store holds.
 	Stats(ctx context.Context) (Stats, error)
 
+	// Version is Stats().Version without the counting: it changes on every
+	// Apply that changed something, and costs no I/O, so callers may key
+	// caches on it per request.
+	Version() uint64
+
 	// Quads calls fn with every quad of every record (the quads the backend
 	// holds for them), in a stable order, until fn returns an error, which
 	// Quads returns.

@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"container/list"
-	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
@@ -15,11 +14,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/chipgraph/chipgraph/graph"
 	"github.com/chipgraph/chipgraph/schema"
 )
 
@@ -248,16 +245,13 @@ func (s *Server) graphql(c echo.Context) error {
 	var key cacheKey
 	cacheable := s.cache != nil
 	if cacheable {
-		var version uint64
-		if version, cacheable = s.storeVersion(r.Context()); cacheable {
-			key = makeCacheKey(version, media, &req)
-			if hit, ok := s.cache.get(key); ok {
-				c.Response().Header().Set(headerCache, "hit")
-				c.Set(keyCode, "")
-				c.Set(keyOperation, hit.operation)
-				c.Set(keyOperationName, hit.operationName)
-				return c.Blob(hit.status, hit.contentType, hit.body)
-			}
+		key = makeCacheKey(s.store.Version(), media, &req)
+		if hit, ok := s.cache.get(key); ok {
+			c.Response().Header().Set(headerCache, "hit")
+			c.Set(keyCode, "")
+			c.Set(keyOperation, hit.operation)
+			c.Set(keyOperationName, hit.operationName)
+			return c.Blob(hit.status, hit.contentType, hit.body)
 		}
 	}
 
@@ -375,29 +369,6 @@ const headerCache = "X-Cache"
 // a reader of that version then sees data at least as new, never older.
 
 type cacheKey [sha256.Size]byte
-
-// versionTimeout bounds the store's Stats call made for the cache.
-const versionTimeout = 250 * time.Millisecond
-
-// storeVersion returns the store's version, false when the store cannot
-// tell (an error, a panic, or no answer within versionTimeout): the request
-// then bypasses the cache, and the failure, if real, shows in its result.
-func (s *Server) storeVersion(ctx context.Context) (v uint64, ok bool) {
-	defer func() {
-		if r := recover(); r != nil {
-			v, ok = 0, false
-		}
-	}()
-	if _, inMemory := s.store.(*graph.CayleyStore); !inMemory {
-		// CayleyStore.Stats reads its in-memory projection under a read
-		// lock and never waits on I/O; other stores get a deadline.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, versionTimeout)
-		defer cancel()
-	}
-	st, err := s.store.Stats(ctx)
-	return st.Version, err == nil
-}
 
 // makeCacheKey hashes everything a query's response depends on. Variables
 // are hashed in their canonical encoding (json.Marshal sorts map keys).
