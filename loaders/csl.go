@@ -399,6 +399,7 @@ func cslDataset(rows []cslRow, name, sum string, opt Options) (*Dataset, error) 
 
 	// One source per list.
 	srcOf := map[string]string{} // source column -> source key
+	keyUsed := map[string]bool{}
 	for _, row := range rows {
 		if _, ok := srcOf[row.source]; ok {
 			continue
@@ -419,6 +420,10 @@ func cslDataset(rows []cslRow, name, sum string, opt Options) (*Dataset, error) 
 			tag = shortHash(row.source)
 		}
 		key := sourceKey(d.Name, d.Edition) + "-" + Slug(tag)
+		if keyUsed[key] { // two list names with one abbreviation
+			key += "-" + shortHash(row.source)
+		}
+		keyUsed[key] = true
 		srcOf[row.source] = key
 		publisher := agency
 		if a, ok := cslAgencies[agency]; ok {
