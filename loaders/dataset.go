@@ -62,7 +62,9 @@ type Dataset struct {
 // empty: PlanLoad sets it to graph.DefaultRelationID of the resolved
 // endpoints followed by Suffix (e.g. "--2021-06-03" for one of several
 // designations of the same company), so that ids stay stable across
-// editions and runs.
+// editions and runs. Only a record chipgraph exported itself (an FtM line
+// carrying its chipgraph record) comes with its ID, which PlanLoad keeps
+// while its endpoints resolve to themselves.
 type DatasetRelation struct {
 	graph.Relation
 	Suffix string

@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/chipgraph/chipgraph/graph"
@@ -41,6 +42,9 @@ func FtMSchema(k graph.Kind) string {
 
 // FtMRelationID is the FtM id of the relation id.
 func FtMRelationID(id string) string { return "rel." + id }
+
+// FtMSourceID is the FtM id of the source key.
+func FtMSourceID(key string) string { return "src." + key }
 
 type ftmProps struct {
 	o *exportJSONObject
@@ -92,7 +96,11 @@ func (x *exporter) ftm() error {
 		x.w.Write(o.b)
 		return x.tick()
 	}
-	for _, e := range x.g.Entities {
+	_, _, srcs, extra, err := x.closure()
+	if err != nil {
+		return err
+	}
+	entity := func(e *graph.Entity) error {
 		schema := FtMSchema(e.Kind)
 		o.b = o.b[:0]
 		o.open()
@@ -125,7 +133,16 @@ func (x *exporter) ftm() error {
 		o.close()
 		o.key("datasets")
 		o.b = append(o.b, `["chipgraph"]`...)
-		if err := end(e); err != nil {
+		return end(e)
+	}
+	list := x.g.Entities
+	if len(extra) > 0 {
+		// In id order, as an export of a store holding them all lists them.
+		list = slices.Concat(list, extra)
+		slices.SortStableFunc(list, func(a, b *graph.Entity) int { return strings.Compare(a.ID, b.ID) })
+	}
+	for _, e := range list {
+		if err := entity(e); err != nil {
 			return err
 		}
 	}
@@ -165,6 +182,38 @@ func (x *exporter) ftm() error {
 		o.key("datasets")
 		o.b = append(o.b, `["chipgraph"]`...)
 		if err := end(r); err != nil {
+			return err
+		}
+	}
+	keys := make([]string, 0, len(srcs))
+	for k := range srcs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		so, err := x.store.Source(x.ctx, k)
+		if graph.ErrorCode(err) == graph.CodeNotFound {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		o.b = o.b[:0]
+		o.open()
+		o.str("id", FtMSourceID(so.Key))
+		o.str("schema", "Document")
+		o.key("properties")
+		p := ftmProps{&o}
+		o.open()
+		p.add("title", so.Title)
+		p.add("sourceUrl", so.URL)
+		p.add("publisher", so.Publisher)
+		p.add("publishedAt", exportDate(so.Published))
+		p.add("retrievedAt", exportDate(so.Retrieved))
+		o.close()
+		o.key("datasets")
+		o.b = append(o.b, `["chipgraph"]`...)
+		if err := end(so); err != nil {
 			return err
 		}
 	}

@@ -22,47 +22,9 @@ const (
 // PROCESS_NODE entities their process_node properties name (so the export
 // loads into an empty store), in the store's order.
 func (x *exporter) nquads() error {
-	ents := make(map[string]bool, len(x.g.Entities))
-	rels := make(map[string]bool, len(x.g.Relations))
-	srcs := map[string]bool{}
-	cite := func(keys []string) {
-		for _, k := range keys {
-			srcs[k] = true
-		}
-	}
-	citeAttrs := func(list []graph.Attribute) {
-		for _, a := range list {
-			cite(a.Sources)
-		}
-	}
-	for _, e := range x.g.Entities {
-		ents[e.ID] = true
-		cite(e.Sources)
-		citeAttrs(e.Attributes)
-	}
-	for _, r := range x.g.Relations {
-		rels[r.ID] = true
-		cite(r.Sources)
-		citeAttrs(r.Properties)
-	}
-	// A relation's process_node property must name a PROCESS_NODE entity
-	// of the store it loads into: take those entities along.
-	for _, r := range x.g.Relations {
-		for _, a := range r.Properties {
-			if a.Name != "process_node" || ents[a.Value] {
-				continue
-			}
-			e, err := x.store.Entity(x.ctx, a.Value)
-			if graph.ErrorCode(err) == graph.CodeNotFound {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			ents[e.ID] = true
-			cite(e.Sources)
-			citeAttrs(e.Attributes)
-		}
+	ents, rels, srcs, _, err := x.closure()
+	if err != nil {
+		return err
 	}
 	st, err := x.store.Stats(x.ctx)
 	if err != nil {
@@ -104,6 +66,58 @@ func (x *exporter) nquads() error {
 		return err
 	}
 	return enc.Close()
+}
+
+// closure returns what an export of the selection needs to load into an
+// empty store as it is: the ids of the selected entities and relations and
+// of the PROCESS_NODE entities their relations' process_node properties
+// name (extra holds those not selected, in order of first mention), and the
+// keys of every source these records and their attributes cite.
+func (x *exporter) closure() (ents, rels, srcs map[string]bool, extra []*graph.Entity, err error) {
+	ents = make(map[string]bool, len(x.g.Entities))
+	rels = make(map[string]bool, len(x.g.Relations))
+	srcs = map[string]bool{}
+	cite := func(keys []string) {
+		for _, k := range keys {
+			srcs[k] = true
+		}
+	}
+	citeAttrs := func(list []graph.Attribute) {
+		for _, a := range list {
+			cite(a.Sources)
+		}
+	}
+	for _, e := range x.g.Entities {
+		ents[e.ID] = true
+		cite(e.Sources)
+		citeAttrs(e.Attributes)
+	}
+	for _, r := range x.g.Relations {
+		rels[r.ID] = true
+		cite(r.Sources)
+		citeAttrs(r.Properties)
+	}
+	// A relation's process_node property must name a PROCESS_NODE entity
+	// of the store it loads into: take those entities along.
+	for _, r := range x.g.Relations {
+		for _, a := range r.Properties {
+			if a.Name != "process_node" || ents[a.Value] {
+				continue
+			}
+			e, err := x.store.Entity(x.ctx, a.Value)
+			if graph.ErrorCode(err) == graph.CodeNotFound {
+				continue
+			}
+			if err != nil {
+				return nil, nil, nil, nil, err
+			}
+			ents[e.ID] = true
+			extra = append(extra, e)
+			cite(e.Sources)
+			citeAttrs(e.Attributes)
+		}
+	}
+	return ents, rels, srcs, extra, nil
 }
 
 // exportSmallSelection reports whether a selection of n entities out of

@@ -3,6 +3,7 @@ package loaders
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,8 +26,67 @@ type ftmEntity struct {
 	Properties map[string][]json.RawMessage `json:"properties"`
 	LastChange string                       `json:"last_change"`
 	LastSeen   string                       `json:"last_seen"`
+	// Chipgraph is the record chipgraph's own FtM export carries (see
+	// Export): a graph.Entity, a graph.Relation (id "rel."+ID) or a
+	// graph.Source (id "src."+Key).
+	Chipgraph json.RawMessage `json:"chipgraph"`
 
 	at string // "FILE:LINE"
+}
+
+// ftmRestored holds the chipgraph records of the lines that carry one, in
+// file order.
+type ftmRestored struct {
+	ents []graph.Entity
+	rels []graph.Relation
+	srcs []graph.Source
+	at   []string // "FILE:LINE" of each line restored, in file order
+}
+
+func (x *ftmRestored) empty() bool { return len(x.at) == 0 }
+
+// restore decodes the chipgraph record of e into x. The record must be the
+// one the line's id names.
+func (x *ftmRestored) restore(e *ftmEntity) error {
+	dec := func(v any) error {
+		d := json.NewDecoder(bytes.NewReader(e.Chipgraph))
+		d.DisallowUnknownFields()
+		if err := d.Decode(v); err != nil {
+			return fmt.Errorf("chipgraph: %v", err)
+		}
+		return nil
+	}
+	switch {
+	case strings.HasPrefix(e.ID, "rel."):
+		var r graph.Relation
+		if err := dec(&r); err != nil {
+			return err
+		}
+		if FtMRelationID(r.ID) != e.ID {
+			return fmt.Errorf("chipgraph: relation %q does not match the id %q", r.ID, e.ID)
+		}
+		x.rels = append(x.rels, r)
+	case strings.HasPrefix(e.ID, "src."):
+		var so graph.Source
+		if err := dec(&so); err != nil {
+			return err
+		}
+		if FtMSourceID(so.Key) != e.ID {
+			return fmt.Errorf("chipgraph: source %q does not match the id %q", so.Key, e.ID)
+		}
+		x.srcs = append(x.srcs, so)
+	default:
+		var en graph.Entity
+		if err := dec(&en); err != nil {
+			return err
+		}
+		if en.ID != e.ID {
+			return fmt.Errorf("chipgraph: entity %q does not match the id %q", en.ID, e.ID)
+		}
+		x.ents = append(x.ents, en)
+	}
+	x.at = append(x.at, e.at)
+	return nil
 }
 
 // strs returns the string values of property p; nested entities give their
@@ -92,23 +152,81 @@ var ftmKinds = map[string]graph.Kind{
 //     (counted), like Person, Address and every other schema, and links
 //     whose endpoints were skipped or are not in the file.
 //
+// Lines carrying a "chipgraph" record (chipgraph's own FtM export, see
+// Export) are not mapped: the entity, relation or source record is taken
+// as it is, with its id, fields, sources and origins, like N-Quads. In an
+// empty store that restores the export exactly, except that a relation id
+// not of the form graph.DefaultRelationID(from, type, to)+suffix, which a
+// Dataset cannot express, becomes that default id + "--" + the old id (use
+// ImportFTM to restore every id). Against a store that holds data, the
+// entities resolve like any dataset's, an entity of the same id first. A
+// file may mix such lines with plain FtM lines: the plain ones are mapped
+// as above (their links may name the restored entities by id) and cite the
+// file's own source; the restored records cite only their own. A file of
+// chipgraph records only gets no source of its own and no edition date,
+// so loading it closes no relations.
+//
 // The source is opt.SourceURL or the file as a file://localhost URL; the
 // edition is opt.Edition or the latest last_change (or last_seen) date in
 // the file followed by a digest of it; without dates, the edition date is
 // the day of loading.
 func ReadFTM(r io.Reader, name string, opt Options) (*Dataset, error) {
-	if err := opt.check(); err != nil {
+	ents, restored, sum, dates, err := readFTMLines(r, name, opt)
+	if err != nil {
 		return nil, err
+	}
+	return ftmDataset(ents, restored, name, sum, dates, opt)
+}
+
+// ImportFTM reads chipgraph's own FtM export (every line carrying its
+// "chipgraph" record, see Export) from r and applies the records it holds
+// to s atomically with s.Apply, exactly as they are: into an empty store
+// this restores the export, every id included, and exporting again gives
+// the same bytes. name is how messages call r. A line without a chipgraph
+// record is CodeInvalid (read such files with ReadFTM, as a dataset), and
+// nothing is applied; errors of s.Apply get paths "name: relations[3].to".
+func ImportFTM(ctx context.Context, s graph.Store, r io.Reader, name string) (graph.ApplyResult, error) {
+	ents, restored, _, _, err := readFTMLines(r, name, Options{})
+	if err != nil {
+		return graph.ApplyResult{}, err
+	}
+	if len(ents) > 0 {
+		var errs graph.Errors
+		for _, e := range ents {
+			errs = append(errs, &graph.Error{Op: "load", Code: graph.CodeInvalid, Path: e.at,
+				Msg: "no chipgraph record: not chipgraph's FtM export (load it as an ftm dataset)"})
+			if len(errs) == maxErrors {
+				break
+			}
+		}
+		return graph.ApplyResult{}, errs
+	}
+	if err := ctx.Err(); err != nil {
+		return graph.ApplyResult{}, err
+	}
+	b := graph.Batch{Entities: restored.ents, Relations: restored.rels, Sources: restored.srcs}
+	res, err := s.Apply(ctx, b)
+	return res, prefixErrors(err, func(path string) string { return joinPath(name, path) })
+}
+
+// readFTMLines reads the lines of an FtM file: the entities to map, the
+// chipgraph records to restore, a digest of the file and its latest date.
+func readFTMLines(r io.Reader, name string, opt Options) (ents []*ftmEntity, restored ftmRestored, sum string, dates graph.Date, err error) {
+	defer func() {
+		if err != nil {
+			ents, restored = nil, ftmRestored{}
+		}
+	}()
+	if err := opt.check(); err != nil {
+		return nil, restored, "", dates, err
 	}
 	h := newHashReader(r)
 	br := bufio.NewReaderSize(h, 64<<10)
 	max := opt.maxRecord()
 	var (
-		ents  []*ftmEntity
-		errs  errorList
-		line  int
-		buf   []byte
-		dates graph.Date
+		errs errorList
+		line int
+		buf  []byte
 	)
 	fail := func(line, col int, format string, args ...any) *graph.Error {
 		return &graph.Error{Op: "load", Code: graph.CodeInvalid, Path: fmt.Sprintf("%s:%d:%d", name, line, col), Msg: fmt.Sprintf(format, args...)}
@@ -126,15 +244,15 @@ func ReadFTM(r io.Reader, name string, opt Options) (*Dataset, error) {
 			}
 			if err == bufio.ErrBufferFull {
 				if tooLong {
-					return nil, fail(line, 1, "line over the limit of %d bytes (not JSON lines?)", max)
+					return nil, restored, "", dates, fail(line, 1, "line over the limit of %d bytes (not JSON lines?)", max)
 				}
 				continue
 			}
 			if err != nil && err != io.EOF {
-				return nil, &graph.Error{Op: "load", Code: graph.CodeInvalid, Path: fmt.Sprintf("%s:%d", name, line), Msg: "reading failed: " + err.Error()}
+				return nil, restored, "", dates, &graph.Error{Op: "load", Code: graph.CodeInvalid, Path: fmt.Sprintf("%s:%d", name, line), Msg: "reading failed: " + err.Error()}
 			}
 			if tooLong {
-				return nil, fail(line, 1, "line over the limit of %d bytes (not JSON lines?)", max)
+				return nil, restored, "", dates, fail(line, 1, "line over the limit of %d bytes (not JSON lines?)", max)
 			}
 			if err == io.EOF && len(buf) == 0 {
 				goto done
@@ -159,7 +277,7 @@ func ReadFTM(r io.Reader, name string, opt Options) (*Dataset, error) {
 				i += size
 			}
 			if !errs.add(fail(line, col, "invalid UTF-8")) {
-				return nil, errs.errs
+				return nil, restored, "", dates, errs.errs
 			}
 			continue
 		}
@@ -176,7 +294,7 @@ func ReadFTM(r io.Reader, name string, opt Options) (*Dataset, error) {
 				errs.add(fail(line, 1, "invalid JSON: %v", err))
 			}
 			if errs.full() {
-				return nil, errs.errs
+				return nil, restored, "", dates, errs.errs
 			}
 			continue
 		}
@@ -189,6 +307,14 @@ func ReadFTM(r io.Reader, name string, opt Options) (*Dataset, error) {
 			continue
 		}
 		e.at = fmt.Sprintf("%s:%d", name, line)
+		if len(e.Chipgraph) > 0 && string(e.Chipgraph) != "null" {
+			if err := restored.restore(&e); err != nil {
+				if !errs.add(fail(line, 1, "%v", err)) {
+					return nil, restored, "", dates, errs.errs
+				}
+			}
+			continue
+		}
 		for _, s := range []string{e.LastChange, e.LastSeen} {
 			if len(s) >= 10 {
 				if d, err := graph.ParseDate(s[:10]); err == nil && d.First() > dates.First() {
@@ -197,15 +323,29 @@ func ReadFTM(r io.Reader, name string, opt Options) (*Dataset, error) {
 			}
 		}
 		ents = append(ents, &e)
-		if len(ents) > 20_000_000 {
-			return nil, fail(line, 1, "too many entities")
+		if len(ents)+len(restored.at) > 20_000_000 {
+			return nil, restored, "", dates, fail(line, 1, "too many entities")
 		}
 	}
 done:
 	if len(errs.errs) > 0 {
-		return nil, errs.errs
+		return nil, restored, "", dates, errs.errs
 	}
-	return ftmDataset(ents, name, h.sum(), dates, opt)
+	return ents, restored, h.sum(), dates, nil
+}
+
+// ftmRestore adds the restored records to d as they are: entities with
+// their ids (and the id to match stored entities by first), relations with
+// the suffix that gives back their id.
+func ftmRestore(d *Dataset, x ftmRestored) {
+	d.Sources = append(d.Sources, x.srcs...)
+	for _, e := range x.ents {
+		e.ExternalIDs = append(slices.Clip(e.ExternalIDs), graph.ExternalID{Scheme: idScheme, Value: e.ID})
+		d.Entities = append(d.Entities, e)
+	}
+	for _, r := range x.rels {
+		d.Relations = append(d.Relations, DatasetRelation{Relation: r})
+	}
 }
 
 // ftmDate returns the date prefix (YYYY, YYYY-MM or YYYY-MM-DD) of an FTM
@@ -221,9 +361,18 @@ func ftmDate(s string) graph.Date {
 	return graph.Date{}
 }
 
-func ftmDataset(ents []*ftmEntity, name, sum string, latest graph.Date, opt Options) (*Dataset, error) {
+func ftmDataset(ents []*ftmEntity, restored ftmRestored, name, sum string, latest graph.Date, opt Options) (*Dataset, error) {
 	d := &Dataset{Name: "ftm", Skipped: map[string]int{}}
 	d.Edition = sum
+	if len(ents) == 0 && !restored.empty() {
+		// chipgraph's own export: its records as they are, and nothing of
+		// this file's own (no source, no edition date to close with).
+		if opt.Edition != "" {
+			d.Edition = opt.Edition
+		}
+		ftmRestore(d, restored)
+		return d, nil
+	}
 	d.EditionDate = latest
 	if !latest.IsZero() {
 		d.Edition = latest.String() + "-" + sum
@@ -250,8 +399,14 @@ func ftmDataset(ents []*ftmEntity, name, sum string, latest graph.Date, opt Opti
 	origin := func(e *ftmEntity) []graph.Origin {
 		return []graph.Origin{{Dataset: d.Name, Edition: d.Edition, Record: e.at}}
 	}
+	ftmRestore(d, restored)
 
 	used := map[string]bool{}
+	ids := map[string]string{} // FTM id -> proposed id
+	for _, e := range restored.ents {
+		used[e.ID] = true
+		ids[e.ID] = e.ID
+	}
 	propose := func(base string) string {
 		id := base
 		for n := 2; used[id]; n++ {
@@ -260,8 +415,10 @@ func ftmDataset(ents []*ftmEntity, name, sum string, latest graph.Date, opt Opti
 		used[id] = true
 		return id
 	}
-	ids := map[string]string{} // FTM id -> proposed id
 	seen := map[string]bool{}
+	for _, e := range restored.ents {
+		seen[e.ID] = true
+	}
 	attr := func(list *[]graph.Attribute, name string, t graph.AttrType, v string) {
 		if v == "" {
 			return

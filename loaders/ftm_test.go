@@ -3,6 +3,7 @@ package loaders
 import (
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -99,6 +100,78 @@ func FuzzFTM(f *testing.F) {
 			}
 			return
 		}
-		checkDataset(t, d)
+		// Restored chipgraph records carry their own origins (often none)
+		// and are validated when applied.
+		restored := slices.ContainsFunc(d.Entities, func(e graph.Entity) bool { return len(e.Origins) == 0 }) ||
+			slices.ContainsFunc(d.Relations, func(r DatasetRelation) bool { return len(r.Origins) == 0 }) ||
+			slices.ContainsFunc(d.Sources, func(so graph.Source) bool { return !datasetOfSource(so.Key, "ftm") })
+		if !restored {
+			checkDataset(t, d)
+		}
 	})
+}
+
+// Lines carrying chipgraph's own record are restored as they are; plain
+// FtM lines of the same file are mapped and may link to restored entities.
+func TestFTMChipgraphRecords(t *testing.T) {
+	const restored = `{"id":"acme","schema":"Company","properties":{"name":["ACME"]},"chipgraph":{"id":"acme","kind":"COMPANY","name":"ACME","aliases":["Acme Corp"],"country":"US","sources":["acme-site"]}}
+{"id":"rel.acme--partners-with--beta--2020","schema":"UnknownLink","properties":{"subject":["acme"],"object":["beta"]},"chipgraph":{"id":"acme--partners-with--beta--2020","type":"PARTNERS_WITH","from":"acme","to":"beta","status":"reported","sources":["acme-site"]}}
+{"id":"beta","schema":"Company","chipgraph":{"id":"beta","kind":"COMPANY","name":"Beta","sources":["acme-site"]}}
+{"id":"src.acme-site","schema":"Document","properties":{"title":["ACME"]},"chipgraph":{"key":"acme-site","title":"ACME","url":"https://acme.example/","publisher":"ACME","published":"2024"}}
+`
+	d, err := ReadFTM(strings.NewReader(restored), "x.json", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Sources) != 1 || d.Sources[0].Key != "acme-site" || !d.EditionDate.IsZero() {
+		t.Errorf("sources %+v, edition date %s", d.Sources, d.EditionDate)
+	}
+	if len(d.Entities) != 2 || d.Entities[0].ID != "acme" || len(d.Entities[0].Origins) != 0 || len(d.Relations) != 1 || d.Relations[0].ID != "acme--partners-with--beta--2020" {
+		t.Errorf("entities %+v, relations %+v", d.Entities, d.Relations)
+	}
+	s := newTestStore(t)
+	load(t, s, d)
+	if e := entity(t, s, "acme"); e.Name != "ACME" || e.Country != "US" || len(e.Aliases) != 1 || len(e.ExternalIDs) != 0 {
+		t.Errorf("acme %+v", e)
+	}
+	relation(t, s, "acme--partners-with--beta--2020")
+
+	// Mixed with plain FtM lines.
+	mixed := restored + `{"id":"gamma","schema":"Company","properties":{"name":["Gamma Ltd"]}}
+{"id":"l1","schema":"UnknownLink","properties":{"subject":["gamma"],"object":["acme"]}}
+`
+	d, err = ReadFTM(strings.NewReader(mixed), "x.json", Options{Edition: "2025-01-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Sources) != 2 || d.Sources[0].Key != "ds-ftm-2025-01-01" || d.Sources[1].Key != "acme-site" {
+		t.Errorf("sources %+v", d.Sources)
+	}
+	if len(d.Entities) != 3 || len(d.Relations) != 2 {
+		t.Fatalf("entities %+v, relations %+v", d.Entities, d.Relations)
+	}
+	if r := d.Relations[1]; r.To != "acme" || r.Type != graph.PartnersWith || !hasOrigin(r.Origins, "ftm") {
+		t.Errorf("mapped link %+v", r)
+	}
+	load(t, newTestStore(t), d)
+
+	// ImportFTM takes only chipgraph's records.
+	s = newTestStore(t)
+	if _, err := ImportFTM(context.Background(), s, strings.NewReader(restored), "x.json"); err != nil {
+		t.Fatal(err)
+	}
+	relation(t, s, "acme--partners-with--beta--2020")
+	_, err = ImportFTM(context.Background(), newTestStore(t), strings.NewReader(mixed), "x.json")
+	wantLoadError(t, err, "x.json:5", "no chipgraph record")
+
+	// A record must be the one its line names.
+	for _, in := range []string{
+		`{"id":"acme","schema":"Company","chipgraph":{"id":"other","kind":"COMPANY","name":"X"}}`,
+		`{"id":"rel.a","schema":"UnknownLink","chipgraph":{"id":"b","type":"PARTNERS_WITH","from":"x","to":"y"}}`,
+		`{"id":"src.a","schema":"Document","chipgraph":{"key":"b"}}`,
+		`{"id":"acme","schema":"Company","chipgraph":{"id":"acme","kind":"COMPANY","name":"X","bogus":1}}`,
+	} {
+		_, err := ReadFTM(strings.NewReader(in), "x.json", Options{})
+		wantLoadError(t, err, "x.json:1:1", "chipgraph")
+	}
 }

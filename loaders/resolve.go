@@ -250,9 +250,11 @@ func (p *planner) dataset(d *Dataset) error {
 			p.plan.Dropped = append(p.plan.Dropped, fmt.Sprintf("%s %s: %s %s -> %s joins an entity to itself after merging", d.Name, rec, r.Type, dr.From, dr.To))
 			continue
 		}
-		r.ID = graph.DefaultRelationID(r.From, r.Type, r.To) + dr.Suffix
-		if len(r.ID) > 400 {
-			r.ID = graph.DefaultRelationID(r.From, r.Type, r.To)[:380] + "-" + shortHash(r.ID)
+		if dr.ID == "" || r.From != dr.From || r.To != dr.To {
+			r.ID = graph.DefaultRelationID(r.From, r.Type, r.To) + dr.Suffix
+			if len(r.ID) > 400 {
+				r.ID = graph.DefaultRelationID(r.From, r.Type, r.To)[:380] + "-" + shortHash(r.ID)
+			}
 		}
 		p.relation(d, &r)
 	}
