@@ -3,7 +3,6 @@ package loaders
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -176,37 +175,6 @@ func ReadFTM(r io.Reader, name string, opt Options) (*Dataset, error) {
 		return nil, err
 	}
 	return ftmDataset(ents, restored, name, sum, dates, opt)
-}
-
-// ImportFTM reads chipgraph's own FtM export (every line carrying its
-// "chipgraph" record, see Export) from r and applies the records it holds
-// to s atomically with s.Apply, exactly as they are: into an empty store
-// this restores the export, every id included, and exporting again gives
-// the same bytes. name is how messages call r. A line without a chipgraph
-// record is CodeInvalid (read such files with ReadFTM, as a dataset), and
-// nothing is applied; errors of s.Apply get paths "name: relations[3].to".
-func ImportFTM(ctx context.Context, s graph.Store, r io.Reader, name string) (graph.ApplyResult, error) {
-	ents, restored, _, _, err := readFTMLines(r, name, Options{})
-	if err != nil {
-		return graph.ApplyResult{}, err
-	}
-	if len(ents) > 0 {
-		var errs graph.Errors
-		for _, e := range ents {
-			errs = append(errs, &graph.Error{Op: "load", Code: graph.CodeInvalid, Path: e.at,
-				Msg: "no chipgraph record: not chipgraph's FtM export (load it as an ftm dataset)"})
-			if len(errs) == maxErrors {
-				break
-			}
-		}
-		return graph.ApplyResult{}, errs
-	}
-	if err := ctx.Err(); err != nil {
-		return graph.ApplyResult{}, err
-	}
-	b := graph.Batch{Entities: restored.ents, Relations: restored.rels, Sources: restored.srcs}
-	res, err := s.Apply(ctx, b)
-	return res, prefixErrors(err, func(path string) string { return joinPath(name, path) })
 }
 
 // readFTMLines reads the lines of an FtM file: the entities to map, the

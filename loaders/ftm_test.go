@@ -155,15 +155,6 @@ func TestFTMChipgraphRecords(t *testing.T) {
 	}
 	load(t, newTestStore(t), d)
 
-	// ImportFTM takes only chipgraph's records.
-	s = newTestStore(t)
-	if _, err := ImportFTM(context.Background(), s, strings.NewReader(restored), "x.json"); err != nil {
-		t.Fatal(err)
-	}
-	relation(t, s, "acme--partners-with--beta--2020")
-	_, err = ImportFTM(context.Background(), newTestStore(t), strings.NewReader(mixed), "x.json")
-	wantLoadError(t, err, "x.json:5", "no chipgraph record")
-
 	// A record must be the one its line names.
 	for _, in := range []string{
 		`{"id":"acme","schema":"Company","chipgraph":{"id":"other","kind":"COMPANY","name":"X"}}`,
