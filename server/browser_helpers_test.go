@@ -3,6 +3,8 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +15,9 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/chipgraph/chipgraph/graph"
+	"github.com/chipgraph/chipgraph/server"
 )
 
 // Helpers shared by the browser tests (GraphiQL, the explorer).
@@ -163,4 +168,29 @@ func artifactsDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// assetGetter returns a function that GETs path (with header name/value
+// pairs) from a server over an empty store, for tests of static pages.
+func assetGetter(t *testing.T) func(path string, hdr ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	store, err := graph.Open(context.Background(), "memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	s, err := server.New(store, server.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Handler()
+	return func(path string, hdr ...string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
 }

@@ -18,7 +18,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/chipgraph/chipgraph/graph"
 	"github.com/chipgraph/chipgraph/loaders"
 	"github.com/chipgraph/chipgraph/server"
 )
@@ -94,25 +93,7 @@ func TestGraphiQLInBrowser(t *testing.T) {
 // types, the Content-Security-Policy, caching and revalidation, and that
 // the page names only same-origin assets that exist.
 func TestGraphiQLAssets(t *testing.T) {
-	store, err := graph.Open(context.Background(), "memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	s, err := server.New(store, server.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := s.Handler()
-	get := func(path string, hdr ...string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(http.MethodGet, path, nil)
-		for i := 0; i+1 < len(hdr); i += 2 {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		return rec
-	}
+	get := assetGetter(t)
 
 	if r := get("/"); r.Code != http.StatusFound || r.Header().Get("Location") != "/graphiql" {
 		t.Errorf("/: %d %v", r.Code, r.Header())

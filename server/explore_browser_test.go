@@ -387,25 +387,7 @@ func TestExploreLargeGraph(t *testing.T) {
 // the page names only same-origin assets that exist, and that GraphiQL links
 // to it.
 func TestExploreAssets(t *testing.T) {
-	store, err := graph.Open(context.Background(), "memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	s, err := server.New(store, server.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := s.Handler()
-	get := func(path string, hdr ...string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(http.MethodGet, path, nil)
-		for i := 0; i+1 < len(hdr); i += 2 {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		return rec
-	}
+	get := assetGetter(t)
 
 	page := get("/explore")
 	if page.Code != http.StatusOK {
