@@ -2,16 +2,6 @@ package loaders
 
 const gexfNS = "http://gexf.net/1.3"
 
-func gexfType(t exportValueType) string {
-	switch t {
-	case vtNumber:
-		return "double"
-	case vtBool:
-		return "boolean"
-	}
-	return "string"
-}
-
 // gexf writes GEXF 1.3 in dynamic mode with timeformat date: each edge with
 // a validFrom or validTo gets one spell from the first day of validFrom to
 // the last day of validTo (dates of year or month precision cover their
@@ -43,7 +33,7 @@ func (x *exporter) gexf() error {
 			x.str("      <attribute")
 			x.attr("id", c.key())
 			x.attr("title", c.key())
-			x.attr("type", gexfType(c.typ))
+			x.attr("type", xsdType(c.typ))
 			x.str("/>\n")
 		}
 		x.str("    </attributes>\n")

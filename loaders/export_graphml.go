@@ -40,7 +40,8 @@ func (x *exporter) attr(name, value string) {
 
 const graphmlNS = "http://graphml.graphdrawing.org/xmlns"
 
-func graphmlType(t exportValueType) string {
+// xsdType is the attribute type GraphML and GEXF both declare for t.
+func xsdType(t exportValueType) string {
 	switch t {
 	case vtNumber:
 		return "double"
@@ -68,13 +69,13 @@ func (x *exporter) graphml() error {
 		key("node", "n.", f, "string")
 	}
 	for _, c := range x.nodeCols {
-		key("node", "n.", c.key(), graphmlType(c.typ))
+		key("node", "n.", c.key(), xsdType(c.typ))
 	}
 	for _, f := range exportEdgeFields {
 		key("edge", "e.", f, "string")
 	}
 	for _, c := range x.edgeCols {
-		key("edge", "e.", c.key(), graphmlType(c.typ))
+		key("edge", "e.", c.key(), xsdType(c.typ))
 	}
 	key("graph", "g.", "truncated", "boolean")
 	x.str(`  <graph id="chipgraph" edgedefault="directed">` + "\n")
