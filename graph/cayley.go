@@ -20,6 +20,7 @@ import (
 	"github.com/cayleygraph/quad/nquads"
 	hbolt "github.com/hidal-go/hidalgo/kv/bbolt"
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // CayleyStore is the Store backed by a cayley quad store, which holds the
@@ -104,7 +105,7 @@ func openBolt(path string) (cgraph.QuadStore, error) {
 		}
 	}
 	db, err := hbolt.Open(path, &bolt.Options{Timeout: 2 * time.Second})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, &Error{Op: "graph.Open", Code: CodeConflict, Path: path, Msg: "the bolt file is in use by another process"}
 	}
 	if err != nil {

@@ -498,16 +498,6 @@ func sourceKey(dataset, edition string) string {
 // datasetOfSource reports whether key is a source key of dataset.
 func datasetOfSource(key, dataset string) bool { return strings.HasPrefix(key, "ds-"+dataset+"-") }
 
-// digest is a short, stable edition name for data without a date.
-func digest(parts ...[]byte) string {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write(p)
-		h.Write([]byte{0})
-	}
-	return "sha256-" + hex.EncodeToString(h.Sum(nil)[:6])
-}
-
 // ---- formats ----
 
 // DatasetFormats are the external dataset formats ReadDataset reads, in the

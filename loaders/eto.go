@@ -137,10 +137,6 @@ func (e *etoReader) read() (*Dataset, error) {
 	ents := map[string]int{} // eto id -> index in d.Entities
 	inputs := map[string]*etoInput{}
 	var src []string // set once the edition is known
-	type pending struct {
-		f   *graph.Relation
-		suf string
-	}
 	at := func(f *csvFile) []graph.Origin { return []graph.Origin{{Dataset: "eto", Record: f.at()}} }
 	// uid makes entity ids (slugs of names) unique within the dataset.
 	used := map[string]bool{}
@@ -282,7 +278,7 @@ func (e *etoReader) read() (*Dataset, error) {
 	}
 
 	// provision
-	var rels []pending
+	var rels []*graph.Relation
 	var latest graph.Date
 	stage := regexp.MustCompile(`^S\d+$`)
 	err = e.each("provision.csv", []string{"provider_id", "provided_id"},
@@ -345,7 +341,7 @@ func (e *etoReader) read() (*Dataset, error) {
 				r.Properties = append(r.Properties, graph.Attribute{Name: "share", Type: graph.AttrNumber,
 					Value: strconv.FormatFloat(v, 'f', -1, 64), Unit: "percent", AsOf: year})
 			}
-			rels = append(rels, pending{f: &r})
+			rels = append(rels, &r)
 		})
 	if err != nil {
 		return nil, err
@@ -367,8 +363,8 @@ func (e *etoReader) read() (*Dataset, error) {
 					return
 				}
 				if out != in {
-					rels = append(rels, pending{f: &graph.Relation{Type: graph.UsesComponent, From: d.Entities[out.idx].ID,
-						To: d.Entities[in.idx].ID, Status: graph.StatusReported, Origins: at(f)}})
+					rels = append(rels, &graph.Relation{Type: graph.UsesComponent, From: d.Entities[out.idx].ID,
+						To: d.Entities[in.idx].ID, Status: graph.StatusReported, Origins: at(f)})
 				}
 			}
 			if g := f.get(rec, "is_type_of_id"); g != "" {
@@ -427,8 +423,7 @@ func (e *etoReader) read() (*Dataset, error) {
 		}
 	}
 	seen := map[string]int{}
-	for _, p := range rels {
-		r := p.f
+	for _, r := range rels {
 		r.Sources = src
 		r.Origins = stamp(r.Origins)
 		for j := range r.Properties {

@@ -202,7 +202,6 @@ type exporter struct {
 	edgeCols  []exportColumn
 	w         *bufio.Writer
 	n         int // elements written, to check ctx and errors now and then
-	scratch   []byte
 	flatAttrs []graph.Attribute
 }
 
