@@ -523,9 +523,7 @@ func validateAgainst(ctx context.Context, e *env, c *loaders.Curated, dsn string
 			return err
 		}
 		defer closeStore(e, store)
-		if existing, err = storeLookup(ctx, store); err != nil {
-			return err
-		}
+		existing = store
 	}
 	return c.Validate(existing)
 }
@@ -539,34 +537,6 @@ func mustExist(dsn string) error {
 		}
 	}
 	return nil
-}
-
-// lookup is a graph.Lookup over a snapshot of a store.
-type lookup struct {
-	kinds   map[string]graph.Kind
-	sources map[string]bool
-}
-
-func (l *lookup) EntityKind(id string) (graph.Kind, bool) { k, ok := l.kinds[id]; return k, ok }
-func (l *lookup) HasSource(key string) bool               { return l.sources[key] }
-
-func storeLookup(ctx context.Context, s graph.Store) (graph.Lookup, error) {
-	ents, err := s.Entities(ctx, graph.EntityFilter{})
-	if err != nil {
-		return nil, err
-	}
-	srcs, err := s.Sources(ctx)
-	if err != nil {
-		return nil, err
-	}
-	l := &lookup{kinds: make(map[string]graph.Kind, len(ents)), sources: make(map[string]bool, len(srcs))}
-	for _, en := range ents {
-		l.kinds[en.ID] = en.Kind
-	}
-	for _, so := range srcs {
-		l.sources[so.Key] = true
-	}
-	return l, nil
 }
 
 // ---- export ----
@@ -866,13 +836,9 @@ func healthURL(addr string) (string, error) {
 
 // ---- store ----
 
-func openStore(ctx context.Context, e *env, dsn string) (graph.Store, error) {
+func openStore(ctx context.Context, e *env, dsn string) (*graph.CayleyStore, error) {
 	e.log.Debug("opening store", "db", graph.RedactDSN(dsn))
-	s, err := graph.Open(ctx, dsn)
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
+	return graph.Open(ctx, dsn)
 }
 
 func closeStore(e *env, s graph.Store) {
