@@ -52,7 +52,13 @@ Write tokens come from CHIPGRAPH_TOKENS (comma-separated) and --tokens-file
 	f.IntVar(&limits.MaxNeighborhood, "max-nodes", 2000, "GraphQL and /export: entities in a neighbourhood or subgraph (truncated beyond)")
 	f.IntVar(&limits.MaxPageSize, "max-page", 1000, "GraphQL: first on connections, search and paths")
 	bodyLimit := f.Int64("max-body", 1<<20, "bytes of a request body (413 beyond)")
-	cacheBytes := f.Int64("cache-bytes", envInt64(f.envString("CHIPGRAPH_CACHE_BYTES", ""), server.DefaultCacheBytes), "bytes of /graphql query responses to cache (0 disables; env CHIPGRAPH_CACHE_BYTES)")
+	cacheBytes := f.Int64("cache-bytes", server.DefaultCacheBytes, "bytes of /graphql query responses to cache (0 disables; env CHIPGRAPH_CACHE_BYTES)")
+	if v := f.envString("CHIPGRAPH_CACHE_BYTES", ""); v != "" {
+		// The command line, parsed next, still wins.
+		if err := f.Set("cache-bytes", v); err != nil {
+			return usagef("CHIPGRAPH_CACHE_BYTES=%q: want a number of bytes", v)
+		}
+	}
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -98,14 +104,6 @@ Write tokens come from CHIPGRAPH_TOKENS (comma-separated) and --tokens-file
 	}
 	e.log.Info("shut down")
 	return nil
-}
-
-// envInt64 parses an integer environment value, def when empty or bad.
-func envInt64(v string, def int64) int64 {
-	if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
-		return n
-	}
-	return def
 }
 
 // cacheBytesConfig maps --cache-bytes (0 disables) to server.Config's
