@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -27,9 +28,12 @@ func TestDocumentCacheValidatesOnce(t *testing.T) {
 		if len(res.Errors) > 0 {
 			t.Fatalf("%s: %v", id, res.Errors)
 		}
-		got, _ := res.Data.(map[string]any)["entity"].(map[string]any)["id"].(string)
-		if got != id {
-			t.Errorf("entity %q, want %q (a cached document must not cache data)", got, id)
+		var data struct{ Entity struct{ ID string } }
+		if err := json.Unmarshal(res.Data, &data); err != nil {
+			t.Fatal(err)
+		}
+		if got := data.Entity.ID; got != id {
+			t.Errorf("entity %q, want %q (a cached document must not cache data)", data.Entity.ID, id)
 		}
 	}
 	if n := s.validations.Load(); n != 1 {

@@ -81,8 +81,9 @@ type Request struct {
 // Result is the outcome of Execute, ready to be encoded as a GraphQL
 // response.
 type Result struct {
-	// Data is the data entry; present in the encoding only when HasData.
-	Data    any
+	// Data is the JSON of the data entry; present in the encoding only
+	// when HasData.
+	Data    json.RawMessage
 	HasData bool
 	Errors  []Error
 	// Operation is "query" or "mutation" once the operation is known,
@@ -95,8 +96,8 @@ type Result struct {
 // started, "errors" only when there are some.
 func (r *Result) MarshalJSON() ([]byte, error) {
 	out := struct {
-		Errors []Error `json:"errors,omitempty"`
-		Data   *any    `json:"data,omitempty"`
+		Errors []Error          `json:"errors,omitempty"`
+		Data   *json.RawMessage `json:"data,omitempty"`
 	}{Errors: r.Errors}
 	if r.HasData {
 		out.Data = &r.Data
@@ -118,6 +119,8 @@ type Schema struct {
 	cfg   Config
 	gql   graphql.Schema
 	types *types
+	// possible maps an interface name to the names of its implementations.
+	possible map[string]map[string]bool
 
 	docs        *lru[string, *parsedDoc] // see cache.go
 	validations atomic.Int64             // documents validated, for tests
@@ -147,6 +150,7 @@ type ctxKey struct{}
 type reqInfo struct {
 	authorized bool
 	requestID  string
+	quiet      bool // errors are not logged: the request will be run again
 }
 
 func info(ctx context.Context) reqInfo {
@@ -223,11 +227,28 @@ func (s *Schema) Execute(ctx context.Context, req Request) *Result {
 
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	ctx = context.WithValue(ctx, ctxKey{}, reqInfo{authorized: req.Authorized, requestID: req.RequestID})
+	ri := reqInfo{authorized: req.Authorized, requestID: req.RequestID}
 
+	// The direct executor first (see exec.go); it stays quiet about
+	// errors because graphql-go then runs the request again and reports
+	// them.
+	quiet := ri
+	quiet.quiet = true
+	if data, err := s.executeDirect(context.WithValue(ctx, ctxKey{}, quiet), doc, op, req.Variables); err == nil {
+		res.Data, res.HasData = data, true
+		return res
+	}
+
+	ctx = context.WithValue(ctx, ctxKey{}, ri)
 	out := s.run(ctx, doc, req)
-	res.Data = out.Data
-	res.HasData = out.Data != nil
+	if out.Data != nil {
+		data, err := json.Marshal(out.Data)
+		if err != nil {
+			s.cfg.Logger.ErrorContext(ctx, "graphql: encoding the data", "request_id", req.RequestID, "error", err)
+			return fail(CodeInternal, "internal error")
+		}
+		res.Data, res.HasData = data, true
+	}
 	for _, fe := range out.Errors {
 		e := s.convert(ctx, fe, req.RequestID)
 		if len(e.Path) > 0 {
@@ -317,9 +338,11 @@ func (s *Schema) safe(fn graphql.FieldResolveFn) graphql.FieldResolveFn {
 		defer func() {
 			if r := recover(); r != nil {
 				ri := info(p.Context)
-				s.cfg.Logger.ErrorContext(p.Context, "graphql: panic in resolver",
-					"request_id", ri.requestID, "field", p.Info.ParentType.Name()+"."+p.Info.FieldName,
-					"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				if !ri.quiet {
+					s.cfg.Logger.ErrorContext(p.Context, "graphql: panic in resolver",
+						"request_id", ri.requestID, "field", p.Info.ParentType.Name()+"."+p.Info.FieldName,
+						"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				}
 				res, err = nil, &internalError{cause: fmt.Errorf("panic: %v", r)}
 			}
 		}()
@@ -332,7 +355,7 @@ func (s *Schema) safe(fn graphql.FieldResolveFn) graphql.FieldResolveFn {
 		if err != nil {
 			err = fromStoreError(err)
 			var ie *internalError
-			if errors.As(err, &ie) {
+			if errors.As(err, &ie) && !info(p.Context).quiet {
 				s.cfg.Logger.ErrorContext(p.Context, "graphql: internal error",
 					"request_id", info(p.Context).requestID, "field", p.Info.ParentType.Name()+"."+p.Info.FieldName, "error", ie.cause)
 			}

@@ -316,9 +316,12 @@ func (s *Schema) build() error {
 	return nil
 }
 
-// finish wraps every resolver of our types with safe, and warms graphql-go's
-// lazily built lookups so that concurrent requests do not race on them.
+// finish wraps every resolver of our types with safe, warms graphql-go's
+// lazily built lookups so that concurrent requests do not race on them, and
+// records which objects implement each interface (graphql-go's
+// IsPossibleType writes a cache on every call).
 func (s *Schema) finish() {
+	s.possible = map[string]map[string]bool{}
 	for name, typ := range s.gql.TypeMap() {
 		if strings.HasPrefix(name, "__") {
 			continue
@@ -334,6 +337,11 @@ func (s *Schema) finish() {
 			}
 		case *graphql.Interface:
 			t.Fields()
+			s.possible[name] = map[string]bool{}
+			for _, o := range s.gql.PossibleTypes(t) {
+				s.possible[name][o.Name()] = true
+				s.gql.IsPossibleType(t, o) // fills graphql-go's cache for its executor's copies
+			}
 		case *graphql.InputObject:
 			t.Fields()
 		case *graphql.Enum:
