@@ -296,7 +296,12 @@ func (x *directExec) value(t graphql.Type, p *fieldPlan, v any, nonNull bool) er
 	case *graphql.List:
 		return x.list(t.OfType, p, v)
 	case graphql.Leaf:
-		out := t.Serialize(v)
+		var out any
+		if str, ok := v.(string); ok && (t == graphql.String || t == graphql.ID) {
+			out = str // what their Serialize gives, without its fmt.Sprintf
+		} else {
+			out = t.Serialize(v)
+		}
 		if isNullish(out) {
 			if nonNull {
 				return giveUp("%s: %s serialized %v to null", p.info.FieldName, t, v)

@@ -93,16 +93,35 @@ type Result struct {
 }
 
 // MarshalJSON encodes r as a GraphQL response: "data" only when execution
-// started, "errors" only when there are some.
+// started, "errors" only when there are some. Data is copied as it is, not
+// re-validated (json.Marshal would compact it byte by byte): Execute made
+// it with an encoder.
 func (r *Result) MarshalJSON() ([]byte, error) {
-	out := struct {
-		Errors []Error          `json:"errors,omitempty"`
-		Data   *json.RawMessage `json:"data,omitempty"`
-	}{Errors: r.Errors}
-	if r.HasData {
-		out.Data = &r.Data
+	var errs []byte
+	if len(r.Errors) > 0 {
+		var err error
+		if errs, err = json.Marshal(r.Errors); err != nil {
+			return nil, err
+		}
 	}
-	return json.Marshal(out)
+	buf := make([]byte, 0, len(errs)+len(r.Data)+20)
+	buf = append(buf, '{')
+	if errs != nil {
+		buf = append(buf, `"errors":`...)
+		buf = append(buf, errs...)
+	}
+	if r.HasData {
+		if errs != nil {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, `"data":`...)
+		if len(r.Data) == 0 {
+			buf = append(buf, "null"...)
+		} else {
+			buf = append(buf, r.Data...)
+		}
+	}
+	return append(buf, '}'), nil
 }
 
 // Code returns the code of r's first error, or "".
