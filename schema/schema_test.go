@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"maps"
 	"reflect"
 	"strings"
 	"sync"
@@ -502,3 +504,32 @@ fragment TypeRef on __Type {
   kind name
   ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } }
 }`
+
+// countingHandler counts log records by message.
+type countingHandler struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (h *countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *countingHandler) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.counts[r.Message]++
+	return nil
+}
+func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *countingHandler) WithGroup(string) slog.Handler      { return h }
+
+// TestInternalErrorsLoggedOnce: a failing query runs on the direct executor
+// and then on graphql-go's; its panic or internal error is logged once.
+func TestInternalErrorsLoggedOnce(t *testing.T) {
+	h := &countingHandler{counts: map[string]int{}}
+	s := newSchema(t, panicStore{schematest.Open(t)}, schema.Config{Logger: slog.New(h)})
+	run(t, s, schema.Request{Query: `{stats{entities}}`})
+	run(t, s, schema.Request{Query: `{sources{totalCount}}`})
+	want := map[string]int{"graphql: panic in resolver": 1, "graphql: internal error": 1}
+	if !maps.Equal(h.counts, want) {
+		t.Errorf("log records %v, want %v", h.counts, want)
+	}
+}
