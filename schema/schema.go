@@ -90,7 +90,16 @@ type Result struct {
 	// and OperationName its name, for metrics and logs.
 	Operation     string
 	OperationName string
+	// Executor is ExecutorDirect or ExecutorGraphQLGo once the operation
+	// ran, "" when it did not (see exec.go).
+	Executor string
 }
+
+// The executors of Result.Executor.
+const (
+	ExecutorDirect    = "direct"
+	ExecutorGraphQLGo = "graphql-go"
+)
 
 // MarshalJSON encodes r as a GraphQL response: "data" only when execution
 // started, "errors" only when there are some. Data is copied as it is, not
@@ -254,11 +263,12 @@ func (s *Schema) Execute(ctx context.Context, req Request) *Result {
 	quiet := ri
 	quiet.quiet = true
 	if data, err := s.executeDirect(context.WithValue(ctx, ctxKey{}, quiet), doc, op, req.Variables); err == nil {
-		res.Data, res.HasData = data, true
+		res.Data, res.HasData, res.Executor = data, true, ExecutorDirect
 		return res
 	}
 
 	ctx = context.WithValue(ctx, ctxKey{}, ri)
+	res.Executor = ExecutorGraphQLGo
 	out := s.run(ctx, doc, req)
 	if out.Data != nil {
 		data, err := json.Marshal(out.Data)

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/chipgraph/chipgraph/graph"
+	"github.com/chipgraph/chipgraph/schema"
 )
 
 // metrics lives in its own registry, so several Servers (tests) coexist.
@@ -20,6 +21,7 @@ type metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	graphql  *prometheus.CounterVec
+	executor map[string]prometheus.Counter // by schema.Result.Executor
 	latency  *prometheus.HistogramVec
 	inflight prometheus.Gauge
 
@@ -50,7 +52,15 @@ func newMetrics(store graph.Store) *metrics {
 			Help: "HTTP requests being served.",
 		}),
 	}
-	m.reg.MustRegister(m.requests, m.graphql, m.latency, m.inflight,
+	executions := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "chipgraph_graphql_executions_total",
+		Help: "GraphQL operations executed (not answered from the response cache) by executor: direct, or graphql-go for requests that raise errors, introspect or mutate.",
+	}, []string{"executor"})
+	m.executor = map[string]prometheus.Counter{
+		schema.ExecutorDirect:    executions.WithLabelValues(schema.ExecutorDirect),
+		schema.ExecutorGraphQLGo: executions.WithLabelValues(schema.ExecutorGraphQLGo),
+	}
+	m.reg.MustRegister(m.requests, m.graphql, executions, m.latency, m.inflight,
 		storeCollector{store},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

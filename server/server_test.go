@@ -252,11 +252,15 @@ func TestProbesMetricsAndPages(t *testing.T) {
 		t.Errorf("readyz %d %s", r.status, r.raw)
 	}
 	do(t, h, post(`{stats{entities}}`, gqlResp))
-	do(t, h, post(`{stats{nope}}`, gqlResp))
+	do(t, h, post(`{stats{entities}}`, gqlResp)) // from the response cache: not executed
+	do(t, h, post(`{stats{nope}}`, gqlResp))     // not valid: not executed
+	do(t, h, post(`{__schema{queryType{name}}}`, gqlResp))
 	r := do(t, h, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	for _, want := range []string{
-		`chipgraph_graphql_requests_total{code="",operation="query",status="200"} 1`,
+		`chipgraph_graphql_requests_total{code="",operation="query",status="200"} 3`,
 		`chipgraph_graphql_requests_total{code="GRAPHQL_VALIDATION_FAILED",operation="query",status="422"} 1`,
+		`chipgraph_graphql_executions_total{executor="direct"} 1`,
+		`chipgraph_graphql_executions_total{executor="graphql-go"} 1`,
 		`chipgraph_http_request_duration_seconds_bucket{route="/graphql"`,
 		`chipgraph_store_entities 14`,
 		`chipgraph_store_relations_by_type{type="SUPPLIES"} 1`,
