@@ -4,11 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/graphql-go/graphql"
 
 	"github.com/chipgraph/chipgraph/loaders"
 )
@@ -175,4 +180,132 @@ func FuzzAppendJSONString(f *testing.F) {
 			t.Errorf("appendJSONString(%q) = %s, want %s", s, got, want)
 		}
 	})
+}
+
+// TestDirectExecutorRandomQueries compares the two executors on queries
+// generated from the schema itself: random fields of every object type
+// reached, inline fragments on the Entity implementations, aliases, fields
+// selected twice (merged), __typename, to a depth of four.
+func TestDirectExecutorRandomQueries(t *testing.T) {
+	s := newTestSchema(t)
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(1, 2))
+	roots := []string{
+		`entity(id:"smic")`, `entity(id:"huawei")`, `entity(name:"SK hynix")`,
+		`neighborhood(ids:["huawei"], hops:2)`, `relations(first:4)`, `entities(first:4)`,
+		`search(text:"a", first:3)`, `paths(from:"sk-hynix", to:"ascend-910c")`, `stats`, `sources(first:2)`,
+	}
+	compared := 0
+	for range 300 {
+		var b strings.Builder
+		aliases := 0
+		b.WriteString("{")
+		for i, n := 0, 1+r.IntN(3); i < n; i++ {
+			root := roots[r.IntN(len(roots))]
+			name := root
+			if k := strings.IndexByte(root, '('); k > 0 {
+				name = root[:k]
+			}
+			fmt.Fprintf(&b, " r%d: %s", i, root)
+			randomSelection(&b, r, s.gql.QueryType().Fields()[name].Type, s, 0, &aliases)
+		}
+		b.WriteString(" }")
+		q := b.String()
+		if testing.Verbose() && compared < 3 {
+			t.Log(q)
+		}
+		pd := s.document(q)
+		if pd.parseErr != nil || len(pd.validate(s)) > 0 {
+			t.Fatalf("generated an invalid query %s: %v %v", q, pd.parseErr, pd.validate(s))
+		}
+		direct, err := s.executeDirect(ctx, pd.doc, pd.ops[0], nil)
+		if err != nil {
+			t.Errorf("%s: the direct executor gave up: %v", q, err)
+			continue
+		}
+		ref := s.run(ctx, pd.doc, Request{Query: q, Variables: map[string]any{}})
+		if len(ref.Errors) > 0 {
+			t.Errorf("%s: graphql-go: %v", q, ref.Errors)
+			continue
+		}
+		var got, want any
+		if err := json.Unmarshal(direct, &got); err != nil {
+			t.Fatalf("%s: invalid JSON %v", q, err)
+		}
+		refJSON, _ := json.Marshal(ref.Data)
+		json.Unmarshal(refJSON, &want)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\ndirect:     %.1500s\ngraphql-go: %.1500s", q, direct, refJSON)
+		}
+		compared++
+	}
+	if compared < 300 {
+		t.Errorf("compared %d of 300 queries", compared)
+	}
+}
+
+// randomSelection writes a random selection set for type t (nothing for a
+// leaf), choosing only fields whose arguments are all optional.
+func randomSelection(b *strings.Builder, r *rand.Rand, t graphql.Type, s *Schema, depth int, aliases *int) {
+	for {
+		switch u := t.(type) {
+		case *graphql.NonNull:
+			t = u.OfType
+			continue
+		case *graphql.List:
+			t = u.OfType
+			continue
+		}
+		break
+	}
+	var fields graphql.FieldDefinitionMap
+	var impls []*graphql.Object
+	switch u := t.(type) {
+	case *graphql.Object:
+		fields = u.Fields()
+	case *graphql.Interface:
+		fields = u.Fields()
+		impls = s.gql.PossibleTypes(u)
+	default:
+		return // a leaf
+	}
+	var names []string
+	for name, fd := range fields {
+		optional := true
+		for _, a := range fd.Args {
+			if _, required := a.Type.(*graphql.NonNull); required {
+				optional = false
+			}
+		}
+		leaf := true
+		switch graphql.GetNullable(fd.Type).(type) {
+		case *graphql.Object, *graphql.Interface, *graphql.List:
+			leaf = false
+		}
+		if optional && (leaf || depth < 3) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names) // map order is random; the generator must not be
+	b.WriteString(" {")
+	if r.IntN(3) == 0 {
+		b.WriteString(" __typename")
+	}
+	for i, n := 0, 1+r.IntN(4); i < n && len(names) > 0; i++ {
+		name := names[r.IntN(len(names))]
+		switch r.IntN(4) {
+		case 0:
+			*aliases++
+			fmt.Fprintf(b, " a%d: %s", *aliases, name)
+		default:
+			b.WriteString(" " + name) // possibly twice: merged
+		}
+		randomSelection(b, r, fields[name].Type, s, depth+1, aliases)
+	}
+	if len(impls) > 0 && r.IntN(2) == 0 {
+		o := impls[r.IntN(len(impls))]
+		fmt.Fprintf(b, " ... on %s", o.Name())
+		randomSelection(b, r, o, s, depth+1, aliases)
+	}
+	b.WriteString(" }")
 }
