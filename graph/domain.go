@@ -216,12 +216,17 @@ type Origin struct {
 }
 
 // Source is a public document that facts cite by Key.
+//
+// Published is the date the document shows, at its precision. A page that
+// shows none is Undated (cited "n.d." with its Retrieved date, as citation
+// styles do) rather than given a date guessed from its content.
 type Source struct {
 	Key       string `json:"key"`
 	Title     string `json:"title"`
 	URL       string `json:"url"`
 	Publisher string `json:"publisher"`
-	Published Date   `json:"published"`
+	Published Date   `json:"published,omitzero"`
+	Undated   bool   `json:"undated,omitempty"`
 	Retrieved Date   `json:"retrieved,omitzero"`
 	Quote     string `json:"quote,omitempty"`
 }

@@ -67,8 +67,13 @@ func (v *validator) run() Errors {
 		} else if u, err := url.Parse(s.URL); err != nil || u.Scheme == "" || (u.Host == "" && u.Opaque == "") {
 			v.fail(p+".url", "bad URL %q: want an absolute URL", s.URL)
 		}
-		if s.Published.IsZero() {
-			v.fail(p+".published", "required")
+		switch {
+		case s.Undated && !s.Published.IsZero():
+			v.fail(p+".published", "an undated source has no published date")
+		case s.Undated && s.Retrieved.IsZero():
+			v.fail(p+".retrieved", "required for an undated source")
+		case !s.Undated && s.Published.IsZero():
+			v.fail(p+".published", "required (n.d. for a document that shows no date)")
 		}
 	}
 

@@ -35,7 +35,8 @@ import (
 //	    title: Ascend 910B launch
 //	    url: https://example.com/a
 //	    publisher: Huawei
-//	    published: 2024-05-01            # YYYY, YYYY-MM or YYYY-MM-DD
+//	    published: 2024-05-01            # YYYY, YYYY-MM or YYYY-MM-DD, as the document shows it;
+//	                                     # n.d. when it shows none (then retrieved is required)
 //	    retrieved: 2024-06               # optional, as are quote
 //	entities:
 //	  - id: huawei                       # slug
@@ -622,7 +623,11 @@ func (r *reader) source(l loc, m *yaml.Node) graph.Source {
 		case "publisher":
 			s.Publisher = r.str(fl, k, v)
 		case "published":
-			s.Published = r.date(fl, k, v)
+			if v.Kind == yaml.ScalarNode && v.Value == "n.d." {
+				s.Undated = true
+			} else {
+				s.Published = r.date(fl, k, v)
+			}
 		case "retrieved":
 			s.Retrieved = r.date(fl, k, v)
 		case "quote":

@@ -53,6 +53,9 @@ func TestReadCuratedValid(t *testing.T) {
 	}, {
 		Key: "smic-2023", Title: "SMIC annual report", URL: "https://example.com/smic", Publisher: "SMIC",
 		Published: graph.MustDate("2023-03"), Quote: "capacity expanded",
+	}, {
+		Key: "fab-page", Title: "A fab page that shows no date", URL: "https://example.com/fab", Publisher: "Example",
+		Undated: true, Retrieved: graph.MustDate("2026-11-28"),
 	}}
 	if !reflect.DeepEqual(b.Sources, wantSources) {
 		t.Errorf("sources =\n%+v\nwant\n%+v", b.Sources, wantSources)
@@ -113,10 +116,10 @@ func TestReadCuratedValid(t *testing.T) {
 		{"entities[0]", "valid/chips.yaml:2: entities[0]"},
 		{"entities[0].attributes[1].value", "valid/chips.yaml:10: entities[0].attributes[1].value"},
 		{"entities[1].kind", "valid/chips.yaml:28: entities[1].kind"},
-		{"entities[2].id", "valid/companies.yaml:16: entities[0].id"},
-		{"entities[2].externalIds[0]", "valid/companies.yaml:24: entities[0].externalIds.lei"},
-		{"entities[2].externalIds[1].value", "valid/companies.yaml:23: entities[0].externalIds.wikidata.value"},
-		{"entities[4].country", "valid/companies.yaml:38: entities[2].country"}, // absent: the record's line
+		{"entities[2].id", "valid/companies.yaml:22: entities[0].id"},
+		{"entities[2].externalIds[0]", "valid/companies.yaml:30: entities[0].externalIds.lei"},
+		{"entities[2].externalIds[1].value", "valid/companies.yaml:29: entities[0].externalIds.wikidata.value"},
+		{"entities[4].country", "valid/companies.yaml:44: entities[2].country"}, // absent: the record's line
 		{"relations[0].id", "valid/chips.yaml:32: relations[0].id"},             // defaulted: the record's line
 		{"relations[1].properties[0].value", "valid/chips.yaml:45: relations[1].properties[0].value"},
 		{"relations[1].sources[1]", "valid/chips.yaml:47: relations[1].sources[1]"},
@@ -315,7 +318,7 @@ func TestCuratedApply(t *testing.T) {
 		{
 			name:    "one error",
 			err:     &graph.Error{Op: "store.Apply", Code: graph.CodeConflict, Path: "entities[3]", Msg: "conflict"},
-			want:    "valid/companies.yaml:33: entities[1]: conflict",
+			want:    "valid/companies.yaml:39: entities[1]: conflict",
 			wantErr: true,
 		},
 		{
@@ -334,8 +337,8 @@ func TestCuratedApply(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if res.Created != 10 {
-					t.Errorf("Created = %d, want 10", res.Created)
+				if res.Created != 11 {
+					t.Errorf("Created = %d, want 11", res.Created)
 				}
 				return
 			}

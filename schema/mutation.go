@@ -74,7 +74,8 @@ func (s *Schema) mutationType() *graphql.Object {
 			"title":     {Type: nn(graphql.String)},
 			"url":       {Type: nn(graphql.String)},
 			"publisher": {Type: nn(graphql.String)},
-			"published": {Type: nn(t.date)},
+			"published": {Type: t.date, Description: "As the document shows it; omit, with undated: true, when it shows none."},
+			"undated":   {Type: graphql.Boolean, Description: "The document shows no date (cited n.d. with retrieved)."},
 			"retrieved": {Type: t.date},
 			"quote":     {Type: graphql.String},
 		},
@@ -120,7 +121,7 @@ func (s *Schema) mutationType() *graphql.Object {
 					src := graph.Source{
 						Key: str(in, "key"), Title: str(in, "title"), URL: str(in, "url"),
 						Publisher: str(in, "publisher"), Published: date(in, "published"),
-						Retrieved: date(in, "retrieved"), Quote: str(in, "quote"),
+						Undated: in["undated"] == true, Retrieved: date(in, "retrieved"), Quote: str(in, "quote"),
 					}
 					if err := s.apply(p.Context, graph.Batch{Sources: []graph.Source{src}}); err != nil {
 						return nil, err

@@ -339,6 +339,16 @@ func TestMutations(t *testing.T) {
 	if get(resp, "data", "upsertSource", "published") != "2025-01-02" {
 		t.Errorf("upsertSource %v", resp)
 	}
+	// A page that shows no date: undated, with the date it was read.
+	resp = auth(`mutation{upsertSource(input:{key:"src-u", title:"U", url:"https://example.org/u", publisher:"P", undated:true, retrieved:"2026-11-28"}){published undated retrieved}}`, nil)
+	noErrors(t, resp)
+	if d := get(resp, "data", "upsertSource"); !reflect.DeepEqual(d, map[string]any{"published": nil, "undated": true, "retrieved": "2026-11-28"}) {
+		t.Errorf("undated upsertSource %v", resp)
+	}
+	resp = auth(`mutation{upsertSource(input:{key:"src-v", title:"V", url:"https://example.org/v", publisher:"P"}){key}}`, nil)
+	if c := codes(resp); len(c) != 1 || c[0] != schema.CodeBadUserInput || !strings.Contains(fmt.Sprint(resp), "published") {
+		t.Errorf("a source with no date: %v", resp)
+	}
 
 	resp = auth(`mutation{upsertEntity(input:{id:"cambricon", kind:COMPANY, name:"Cambricon", aliases:["寒武纪"], country:"CN",
 		attributes:[{name:"founded", type:DATE, value:"2016", sources:["src-c"]}],

@@ -33,6 +33,7 @@ func Fixture() graph.Batch {
 		Sources: []graph.Source{
 			{Key: "s1", Title: "First source", URL: "https://example.org/1", Publisher: "Example", Published: d("2024-05-01")},
 			{Key: "s2", Title: "Second source", URL: "https://example.org/2", Publisher: "Example", Published: d("2025")},
+			{Key: "s3", Title: "An undated page", URL: "https://example.org/3", Publisher: "Example", Undated: true, Retrieved: d("2026-11-28")},
 		},
 		Entities: []graph.Entity{
 			{ID: "huawei", Kind: graph.KindCompany, Name: "Huawei Technologies", Aliases: []string{"华为", "Huawei"}, Country: "CN", Sources: src},
@@ -41,7 +42,7 @@ func Fixture() graph.Batch {
 				Attributes:  []graph.Attribute{{Name: "revenue", Type: graph.AttrNumber, Value: "8030000000", Unit: "USD", AsOf: d("2024"), Sources: []string{"s2"}}},
 				ExternalIDs: []graph.ExternalID{{Scheme: "ticker", Value: "0981.HK"}}},
 			{ID: "sk-hynix", Kind: graph.KindCompany, Name: "SK hynix", Aliases: []string{"SK Hynix Inc."}, Country: "KR", Sources: src},
-			{ID: "cambricon", Kind: graph.KindCompany, Name: "Cambricon Technologies", Aliases: []string{"寒武纪"}, Country: "CN", Sources: src},
+			{ID: "cambricon", Kind: graph.KindCompany, Name: "Cambricon Technologies", Aliases: []string{"寒武纪"}, Country: "CN", Sources: []string{"s1", "s3"}},
 			{ID: "ascend-910b", Kind: graph.KindChip, Name: "Ascend 910B", Sources: src},
 			{ID: "ascend-910c", Kind: graph.KindChip, Name: "Ascend 910C", Sources: src},
 			{ID: "cloudmatrix-384", Kind: graph.KindSystem, Name: "CloudMatrix 384", Sources: src},
@@ -162,6 +163,9 @@ func testApplyAndGet(t *testing.T, b Backend) {
 	if err != nil || src.Published != graph.MustDate("2025") {
 		t.Errorf("Source(s2) = %+v, %v", src, err)
 	}
+	if src, err := s.Source(ctx, "s3"); err != nil || !src.Undated || !src.Published.IsZero() || src.Retrieved != graph.MustDate("2026-11-28") {
+		t.Errorf("Source(s3) = %+v, %v; want undated, retrieved 2026-11-28", src, err)
+	}
 	_, err = s.Entity(ctx, "nope")
 	wantCode(t, err, graph.CodeNotFound)
 	if !errors.Is(err, graph.ErrNotFound) {
@@ -173,7 +177,7 @@ func testApplyAndGet(t *testing.T, b Backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Entities != len(fx.Entities) || st.Relations != len(fx.Relations) || st.Sources != 2 ||
+	if st.Entities != len(fx.Entities) || st.Relations != len(fx.Relations) || st.Sources != 3 ||
 		st.ByKind[graph.KindCompany] != 5 || st.ByType[graph.Designs] != 3 || st.Quads == 0 {
 		t.Errorf("Stats = %+v", st)
 	}
@@ -609,6 +613,9 @@ func testReopen(t *testing.T, b Backend) {
 	}
 	if paths, _ := s.Paths(ctx, graph.PathQuery{From: "sk-hynix", To: "cloudmatrix-384", MaxHops: 3, K: 1}); len(paths) != 1 {
 		t.Errorf("paths after reopen: %d", len(paths))
+	}
+	if src, err := s.Source(ctx, "s3"); err != nil || !src.Undated || !src.Published.IsZero() {
+		t.Errorf("undated source after reopen = %+v, %v", src, err)
 	}
 }
 
