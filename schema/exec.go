@@ -29,8 +29,9 @@ import (
 // then runs graphql-go's executor on the same request, which produces the
 // errors and partial data the GraphQL specification asks for. Queries have
 // no side effects, so running one twice changes nothing but its cost, and
-// only requests that fail pay it. TestDirectExecutorMatchesGraphQLGo holds
-// the two executors to the same data on every query the tests know.
+// only requests that fail pay it. TestDirectExecutorMatchesGraphQLGo and
+// TestDirectExecutorRandomQueries hold the two executors to the same data
+// on hand-written, README and generated queries.
 //
 // Resolvers see the ResolveParams graphql-go would give them except
 // Info.Path, which is nil here: no resolver of this package reads it.
