@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,25 @@ func (g apiSubgraph) relationIDs() []string {
 	return out
 }
 
+// apiQuery runs query with vars on the API at base and decodes its data
+// into data, failing the test on any error.
+func apiQuery(t *testing.T, base, query string, vars map[string]any, data any) {
+	t.Helper()
+	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	resp, err := http.Post(base+"/graphql", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := struct {
+		Data   any
+		Errors []any
+	}{Data: data}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || resp.StatusCode != http.StatusOK || len(r.Errors) > 0 {
+		t.Fatalf("%s %v: status %d, %v, errors %v", query, vars, resp.StatusCode, err, r.Errors)
+	}
+}
+
 // neighborhood asks the API for the neighbourhood the explorer draws for
 // ids (asOf is a year or "").
 func neighborhood(t *testing.T, base string, ids []string, hops, limit int, asOf string) apiSubgraph {
@@ -46,50 +66,57 @@ func neighborhood(t *testing.T, base string, ids []string, hops, limit int, asOf
 	if asOf != "" {
 		vars["asOf"] = asOf
 	}
-	b, _ := json.Marshal(map[string]any{
-		"query": `query($ids: [ID!]!, $hops: Int, $asOf: Date, $limit: Int) {
-			neighborhood(ids: $ids, hops: $hops, asOf: $asOf, limit: $limit) {
-				nodes { id name kind } relations { id type fromId toId } truncated
-			}
-		}`,
-		"variables": vars,
-	})
-	resp, err := http.Post(base+"/graphql", "application/json", bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Data   struct{ Neighborhood apiSubgraph }
-		Errors []any
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || resp.StatusCode != http.StatusOK || len(r.Errors) > 0 {
-		t.Fatalf("neighborhood %v: status %d, %v, errors %v", ids, resp.StatusCode, err, r.Errors)
-	}
-	return r.Data.Neighborhood
+	var d struct{ Neighborhood apiSubgraph }
+	apiQuery(t, base, `query($ids: [ID!]!, $hops: Int, $asOf: Date, $limit: Int) {
+		neighborhood(ids: $ids, hops: $hops, asOf: $asOf, limit: $limit) {
+			nodes { id name kind } relations { id type fromId toId } truncated
+		}
+	}`, vars, &d)
+	return d.Neighborhood
 }
 
 // pathCount asks the API how many paths of at most 4 relations join from
 // and to.
 func pathCount(t *testing.T, base, from, to string) int {
 	t.Helper()
-	b, _ := json.Marshal(map[string]any{
-		"query":     `query($from: ID!, $to: ID!) { paths(from: $from, to: $to, maxHops: 4, first: 5) { length } }`,
-		"variables": map[string]any{"from": from, "to": to},
-	})
-	resp, err := http.Post(base+"/graphql", "application/json", bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
+	var d struct{ Paths []struct{ Length int } }
+	apiQuery(t, base, `query($from: ID!, $to: ID!) { paths(from: $from, to: $to, maxHops: 4, first: 5) { length } }`,
+		map[string]any{"from": from, "to": to}, &d)
+	return len(d.Paths)
+}
+
+// sourceLines asks the API for the sources of entity id and returns the
+// line the explorer's side panel shows after each title: "publisher,
+// published", or "publisher, n.d., retrieved DATE" for an undated page.
+// undated counts the latter.
+func sourceLines(t *testing.T, base, id string) (lines []string, undated int) {
+	t.Helper()
+	var d struct {
+		Entity struct {
+			Sources []struct {
+				Publisher, Published, Retrieved string
+				Undated                         bool
+			}
+		}
 	}
-	defer resp.Body.Close()
-	var r struct {
-		Data   struct{ Paths []struct{ Length int } }
-		Errors []any
+	apiQuery(t, base, `query($id: ID!) { entity(id: $id) { sources { publisher published undated retrieved } } }`,
+		map[string]any{"id": id}, &d)
+	for _, s := range d.Entity.Sources {
+		if s.Undated {
+			undated++
+			lines = append(lines, s.Publisher+", n.d., retrieved "+s.Retrieved)
+		} else {
+			lines = append(lines, s.Publisher+", "+s.Published)
+		}
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || resp.StatusCode != http.StatusOK || len(r.Errors) > 0 {
-		t.Fatalf("paths: status %d, %v, errors %v", resp.StatusCode, err, r.Errors)
-	}
-	return len(r.Data.Paths)
+	return lines, undated
+}
+
+// containsAllJS is a JavaScript test that the text of the element sel
+// contains every string of want.
+func containsAllJS(sel string, want []string) string {
+	js, _ := json.Marshal(want)
+	return fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && %s.every((w) => e.textContent.includes(w)); })()`, sel, js)
 }
 
 // checkExport fetches an export link of the page and checks it answers 200
@@ -217,6 +244,14 @@ func TestExploreInBrowser(t *testing.T) {
 		t.Fatalf("the curated data has no path from %s to %s", pathFrom, pathTo)
 	}
 
+	smicSources, _ := sourceLines(t, ts.URL, "smic")
+	// An entity citing a page that shows no date: the panel cites it n.d.
+	const undatedEntity = "kirin-9000s"
+	undatedSources, undated := sourceLines(t, ts.URL, undatedEntity)
+	if undated == 0 {
+		t.Fatalf("the curated data has no undated source on %s", undatedEntity)
+	}
+
 	smicName := ""
 	for _, n := range smic.Nodes {
 		if n.ID == "smic" {
@@ -260,9 +295,11 @@ func TestExploreInBrowser(t *testing.T) {
 		chromedp.KeyEvent(kb.Enter),
 		waitView(len(smic.Nodes), len(smic.Relations),
 			edgeJS("smic", "FABRICATES", "ascend-910b")+" && "+edgeJS("smic", "FABRICATES", "ascend-910c"), &last),
-		// The side panel shows SMIC with its sources as links.
+		// The side panel shows SMIC with its sources as links, each with
+		// its publisher and date.
 		waitJS(fmt.Sprintf(`document.querySelector('#details h2') && document.querySelector('#details h2').textContent === %q &&
 			document.querySelector('#details a[href^="http"][target="_blank"]')`, smicName)),
+		waitJS(containsAllJS("#details", smicSources)),
 		// Export links carry the view's seed.
 		waitJS(`[...document.querySelectorAll('#exports a')].length === 7 &&
 			[...document.querySelectorAll('#exports a')].every(a => a.getAttribute('href') && a.getAttribute('href').startsWith('/export?format=') && a.getAttribute('href').includes('seed=smic'))`),
@@ -309,6 +346,15 @@ func TestExploreInBrowser(t *testing.T) {
 		if err == nil {
 			err = checkExport(ts.URL+href, "ascend-910b")
 		}
+	}
+	if err == nil {
+		// An undated source in the side panel: n.d. and the date read.
+		err = chromedp.Do(ctx,
+			chromedp.Navigate(ts.URL+"/explore?seed="+undatedEntity),
+			waitJS(`document.querySelector('#status').dataset.busy === 'false' && window.chipgraphExplore.cy.nodes().length > 0`),
+			waitJS(`window.selectedOnce || (window.selectedOnce = (window.chipgraphExplore.select(`+strconv.Quote(undatedEntity)+`), true))`),
+			waitJS(containsAllJS("#details", undatedSources)),
+		)
 	}
 	if err == nil {
 		// Path mode, from the URL: the paths between SK hynix and the

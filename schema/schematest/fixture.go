@@ -45,6 +45,7 @@ func Fixture() graph.Batch {
 	smic := ent("smic", graph.KindCompany, "Semiconductor Manufacturing International Corporation", "CN", "SMIC", "中芯国际")
 	smic.ExternalIDs = []graph.ExternalID{{Scheme: "ticker", Value: "0981.HK"}}
 	smic.Description = "China's largest foundry."
+	smic.Sources = []string{"src-a", "src-u"}
 	chip := ent("ascend-910c", graph.KindChip, "Ascend 910C", "CN", "昇腾910C")
 	chip.Attributes = []graph.Attribute{{Name: "fp16_tflops", Type: graph.AttrNumber, Value: "800", Unit: "TFLOPS", AsOf: d("2025"), Status: graph.StatusReported, Sources: src}}
 	sanction := ent("entity-list-2019", graph.KindSanction, "Entity List designation of Huawei", "US")
@@ -66,6 +67,7 @@ func Fixture() graph.Batch {
 		Sources: []graph.Source{
 			{Key: "src-a", Title: "A report", URL: "https://example.org/a", Publisher: "Example", Published: d("2024-03")},
 			{Key: "src-b", Title: "B report", URL: "https://example.org/b", Publisher: "Example", Published: d("2023")},
+			{Key: "src-u", Title: "An undated page", URL: "https://example.org/u", Publisher: "Example", Undated: true, Retrieved: d("2026-11-28")},
 		},
 		Entities: []graph.Entity{
 			smic,

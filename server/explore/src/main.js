@@ -90,7 +90,7 @@ const Q_ENTITY = `query Entity($id: ID!) {
     id name kind country description aliases
     attributes { name value unit asOf status sources { key title url } }
     externalIds { scheme value }
-    sources { key title url publisher published }
+    sources { key title url publisher published undated retrieved }
   }
 }`;
 const Q_RELATION = `query Relation($from: ID!, $types: [RelationType!]) {
@@ -99,7 +99,7 @@ const Q_RELATION = `query Relation($from: ID!, $types: [RelationType!]) {
       nodes {
         id note
         properties { name value unit }
-        sources { key title url publisher published }
+        sources { key title url publisher published undated retrieved }
       }
     }
   }
@@ -157,7 +157,9 @@ function safeURL(u) {
 function sourceItem(s) {
   const url = safeURL(s.url);
   const title = s.title || s.key;
-  const meta = [s.publisher, s.published].filter(Boolean).join(', ');
+  // An undated page is cited n.d. with the date it was read.
+  const date = s.published || (s.undated ? `n.d., retrieved ${s.retrieved}` : '');
+  const meta = [s.publisher, date].filter(Boolean).join(', ');
   return h('li', null,
     url ? h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, title) : title,
     meta ? h('span', { class: 'muted' }, ' — ', meta) : null);
@@ -297,7 +299,7 @@ const cy = cytoscape({
   style: stylesheet(bigStyle),
 });
 // For tests and the console: the explorer's Cytoscape instance.
-window.chipgraphExplore = { cy, state, relayout: () => runLayout(true) };
+window.chipgraphExplore = { cy, state, relayout: () => runLayout(true), select: (id) => select(nid(id)) };
 
 cy.on('tap', 'node', (ev) => {
   const id = ev.target.data('entity');
