@@ -47,6 +47,11 @@ var directQueries = []struct {
 	{`{sources(first:3){totalCount nodes{key title url publisher published quote}}}`, nil},
 	{`{entity(id:"no-such-entity"){id}}`, nil},
 	{`query Q { __typename entity(id:"smic"){__typename id} }`, nil},
+	{`query($a: ID!){neighborhood(ids:[$a, "smic"]){nodes{id}}}`, map[string]any{"a": "cambricon"}},
+	{`query($x: Boolean!){entity(id:"smic"){id ... on Company @include(if:$x){parent{id}} ...F @skip(if:$x)}} fragment F on Entity{name ...G} fragment G on Company{country}`, map[string]any{"x": false}},
+	{`query($x: Boolean!){entity(id:"smic"){id ... on Company @include(if:$x){parent{id}} ...F @skip(if:$x)}} fragment F on Entity{name ...G} fragment G on Company{country}`, map[string]any{"x": true}},
+	{`query($d: Direction, $n: Int){neighborhood(ids:["smic"], direction:$d, limit:$n){nodes{id} relations{id}}}`, map[string]any{"d": "OUT", "n": 5.0}},
+	{`query($t: [RelationType!] = [SUPPLIES, DESIGNS], $c: String){relations(types:$t, category:$c, first:3){nodes{type}}}`, map[string]any{"t": nil, "c": nil}},
 }
 
 // TestDirectExecutorMatchesGraphQLGo runs every query above and every query
