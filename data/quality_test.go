@@ -177,3 +177,34 @@ func ExampleFS() {
 	fmt.Println(len(c.Files) > 0, c.Validate(nil) == nil)
 	// Output: true true
 }
+
+// Conflicts are recorded, not hidden: when two attributes of one entity or
+// relation give different values for the same name, date and unit, at least
+// one of them is disputed (and says who says which in its note).
+func TestConflictingFiguresAreMarked(t *testing.T) {
+	_, c := curated(t)
+	check := func(where string, attrs []graph.Attribute) {
+		type key struct{ name, asOf, unit string }
+		groups := map[key][]graph.Attribute{}
+		for _, a := range attrs {
+			k := key{a.Name, a.AsOf.String(), a.Unit}
+			groups[k] = append(groups[k], a)
+		}
+		for k, g := range groups {
+			values, disputed := map[string]bool{}, false
+			for _, a := range g {
+				values[a.Value] = true
+				disputed = disputed || a.Status == graph.StatusDisputed
+			}
+			if len(values) > 1 && !disputed {
+				t.Errorf("%s: %d values for %s (asOf %q, unit %q), none disputed", where, len(values), k.name, k.asOf, k.unit)
+			}
+		}
+	}
+	for _, e := range c.Batch.Entities {
+		check("entity "+e.ID, e.Attributes)
+	}
+	for _, r := range c.Batch.Relations {
+		check("relation "+r.ID, r.Properties)
+	}
+}
