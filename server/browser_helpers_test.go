@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -193,4 +194,82 @@ func assetGetter(t *testing.T) func(path string, hdr ...string) *httptest.Respon
 		h.ServeHTTP(rec, req)
 		return rec
 	}
+}
+
+// checkBundlePage checks how an embedded single-page bundle is served at
+// page ("/graphiql", "/explore"): 200 with HTML, a Content-Security-Policy
+// with every directive of wantCSP and nothing unsafe or remote, no-cache
+// with an ETag that revalidates, nosniff; a page naming no remote
+// resource and exactly one script and one stylesheet under page+"/assets/",
+// each served with its type, immutable caching and the same CSP; and 404 for
+// missing or escaping asset paths. It returns the page and its script.
+func checkBundlePage(t *testing.T, get func(string, ...string) *httptest.ResponseRecorder, page string, wantCSP []string) (body, script string) {
+	t.Helper()
+	r := get(page)
+	if r.Code != http.StatusOK {
+		t.Fatalf("%s: %d", page, r.Code)
+	}
+	ph := r.Header()
+	csp := ph.Get("Content-Security-Policy")
+	for _, want := range wantCSP {
+		if !strings.Contains(csp, want) {
+			t.Errorf("%s: CSP %q lacks %q", page, csp, want)
+		}
+	}
+	for _, bad := range []string{"unsafe-eval", "blob:", "http:", "https:", "*"} {
+		if strings.Contains(csp, bad) {
+			t.Errorf("%s: CSP %q allows %q", page, csp, bad)
+		}
+	}
+	if ct := ph.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+		t.Errorf("%s: Content-Type %q", page, ct)
+	}
+	if cc := ph.Get("Cache-Control"); cc != "no-cache" {
+		t.Errorf("%s: Cache-Control %q", page, cc)
+	}
+	if ph.Get("X-Content-Type-Options") != "nosniff" || ph.Get("ETag") == "" {
+		t.Errorf("%s: headers %v", page, ph)
+	}
+	if rv := get(page, "If-None-Match", ph.Get("ETag")); rv.Code != http.StatusNotModified {
+		t.Errorf("%s: revalidation %d", page, rv.Code)
+	}
+
+	body = r.Body.String()
+	if regexp.MustCompile(`(?i)(src|href)\s*=\s*"(https?:)?//`).MatchString(body) {
+		t.Errorf("%s names a remote resource:\n%s", page, body)
+	}
+	refs := regexp.MustCompile(`(?:src|href)="(`+regexp.QuoteMeta(page)+`/assets/[^"]+)"`).FindAllStringSubmatch(body, -1)
+	if len(refs) != 2 {
+		t.Fatalf("%s should name one script and one stylesheet, names %q", page, refs)
+	}
+	types := map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+	for _, m := range refs {
+		a := get(m[1])
+		if a.Code != http.StatusOK || a.Body.Len() == 0 {
+			t.Errorf("%s: %d", m[1], a.Code)
+			continue
+		}
+		ext := filepath.Ext(m[1])
+		if ct := a.Header().Get("Content-Type"); ct != types[ext] {
+			t.Errorf("%s: Content-Type %q, want %q", m[1], ct, types[ext])
+		}
+		if cc := a.Header().Get("Cache-Control"); !strings.Contains(cc, "immutable") || !strings.Contains(cc, "max-age=31536000") {
+			t.Errorf("%s: Cache-Control %q", m[1], cc)
+		}
+		if a.Header().Get("Content-Security-Policy") != csp {
+			t.Errorf("%s: CSP %q", m[1], a.Header().Get("Content-Security-Policy"))
+		}
+		if ext == ".js" {
+			script = a.Body.String()
+		}
+	}
+	if script == "" {
+		t.Fatalf("%s names no script", page)
+	}
+	for _, p := range []string{"/assets/nope.js", "/assets/", "/assets/../index.html", "/assets/%2e%2e%2findex.html"} {
+		if r := get(page + p); r.Code != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", page+p, r.Code)
+		}
+	}
+	return body, script
 }
