@@ -358,20 +358,31 @@ func TestConcurrentRequests(t *testing.T) {
 	s, _ := newServer(t, schematest.Open(t), server.Config{Tokens: []string{token}})
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
+	concurrentRequests(t, ts, 16, 8, func(i, j int) string {
+		if (i+j)%5 == 0 {
+			return fmt.Sprintf(`mutation{upsertSource(input:{key:"k-%d-%d", title:"t", url:"https://x.org", publisher:"p", published:"2024"}){key}}`, i, j)
+		}
+		return `{entity(name:"中芯国际"){id ... on Company{investors{from{name}}}} relations(types:[SUPPLIES]){totalCount}}`
+	})
+}
+
+// concurrentRequests sends workers×rounds authorised POSTs of query(i, j)
+// to ts at once (worker i, round j) and fails on any transport error,
+// status other than 200 or GraphQL error; run under -race it checks that
+// reads and writes share the server safely.
+func concurrentRequests(t *testing.T, ts *httptest.Server, workers, rounds int, query func(i, j int) string) {
+	t.Helper()
 	var wg sync.WaitGroup
-	errs := make(chan error, 64)
-	for i := range 16 {
+	errs := make(chan error, workers)
+	for i := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range 8 {
-				q := `{entity(name:"中芯国际"){id ... on Company{investors{from{name}}}} relations(types:[SUPPLIES]){totalCount}}`
-				if (i+j)%5 == 0 {
-					q = fmt.Sprintf(`mutation{upsertSource(input:{key:"k-%d-%d", title:"t", url:"https://x.org", publisher:"p", published:"2024"}){key}}`, i, j)
-				}
-				b, _ := json.Marshal(map[string]any{"query": q})
+			for j := range rounds {
+				b, _ := json.Marshal(map[string]any{"query": query(i, j)})
 				req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", bytes.NewReader(b))
 				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Accept", gqlResp)
 				req.Header.Set("Authorization", "Bearer "+token)
 				resp, err := ts.Client().Do(req)
 				if err != nil {
