@@ -312,17 +312,19 @@ func (x *directExec) value(t graphql.Type, p *fieldPlan, v any, nonNull bool) er
 		}
 		return x.leaf(out)
 	case *graphql.Interface:
-		return x.abstractValue(t, t.ResolveType, p, v)
+		return x.interfaceValue(t, p, v)
 	case *graphql.Object:
 		return x.objectValue(t, p, v)
 	}
 	return giveUp("%s: type %s", p.info.FieldName, t)
 }
 
-func (x *directExec) abstractValue(t graphql.Abstract, resolveType graphql.ResolveTypeFn, p *fieldPlan, v any) error {
+// interfaceValue writes v as the object type t's ResolveType gives (unions:
+// the schema has none).
+func (x *directExec) interfaceValue(t *graphql.Interface, p *fieldPlan, v any) error {
 	var rt *graphql.Object
-	if resolveType != nil {
-		rt = resolveType(graphql.ResolveTypeParams{Value: v, Info: p.info, Context: x.ctx})
+	if t.ResolveType != nil {
+		rt = t.ResolveType(graphql.ResolveTypeParams{Value: v, Info: p.info, Context: x.ctx})
 	}
 	if rt == nil || !x.possible[t.Name()][rt.Name()] {
 		return giveUp("%s: %T is no %s", p.info.FieldName, v, t)
