@@ -623,9 +623,16 @@ func (r *reader) source(l loc, m *yaml.Node) graph.Source {
 		case "publisher":
 			s.Publisher = r.str(fl, k, v)
 		case "published":
-			if v.Kind == yaml.ScalarNode && v.Value == "n.d." {
+			switch {
+			case v.Kind == yaml.ScalarNode && v.Value == "n.d.":
 				s.Undated = true
-			} else {
+			case v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str":
+				if d, err := graph.ParseDate(v.Value); err == nil {
+					s.Published = d
+				} else {
+					r.fail(fl, k.Line, "bad date %q: want YYYY, YYYY-MM, YYYY-MM-DD or n.d. (the document shows no date)", v.Value)
+				}
+			default:
 				s.Published = r.date(fl, k, v)
 			}
 		case "retrieved":
