@@ -153,22 +153,31 @@ type Relation struct {
 	Properties []Attribute  `json:"properties,omitempty"`
 	ValidFrom  Date         `json:"validFrom,omitzero"`
 	ValidTo    Date         `json:"validTo,omitzero"`
-	Status     Status       `json:"status"`
-	Note       string       `json:"note,omitempty"`
-	Sources    []string     `json:"sources"`
-	Origins    []Origin     `json:"origins,omitempty"`
+	// FirstReported says ValidFrom is only the date the relation was first
+	// reported (the earliest source, or a dataset's edition), not a known
+	// start: the relation may have held earlier.
+	FirstReported bool     `json:"firstReported,omitempty"`
+	Status        Status   `json:"status"`
+	Note          string   `json:"note,omitempty"`
+	Sources       []string `json:"sources"`
+	Origins       []Origin `json:"origins,omitempty"`
 }
 
 // Prop returns the relation's property named name (see Entity.Attr).
 func (r *Relation) Prop(name string) (Attribute, bool) { return findAttr(r.Properties, name) }
 
-// ValidAt reports whether r holds on date d: its validity interval, taken at
-// the precision its dates have, overlaps d's. A zero d matches every relation.
+// ValidAt reports whether r holds on date d, the one rule every asOf
+// filter follows: its validFrom, taken at its precision, is not after d
+// (validFrom 2020-09 holds on 2020-09-30 and on 2020, not on 2020-08), and
+// its validTo, if any, is not before d. A relation with no validFrom holds
+// on no given date: nothing says when it began, so it cannot be placed on
+// one. A FirstReported validFrom counts like any other (the relation is
+// known to hold from its first report). A zero d matches every relation.
 func (r *Relation) ValidAt(d Date) bool {
 	if d.IsZero() {
 		return true
 	}
-	if !r.ValidFrom.IsZero() && r.ValidFrom.First() > d.Last() {
+	if r.ValidFrom.IsZero() || r.ValidFrom.First() > d.Last() {
 		return false
 	}
 	if !r.ValidTo.IsZero() && r.ValidTo.Last() < d.First() {

@@ -34,22 +34,36 @@ func TestParseDate(t *testing.T) {
 }
 
 func TestValidAt(t *testing.T) {
-	r := Relation{ValidFrom: MustDate("2019-05"), ValidTo: MustDate("2020")}
+	bounded := Relation{ValidFrom: MustDate("2019-05"), ValidTo: MustDate("2020")}
+	open := Relation{ValidFrom: MustDate("2024-03-05")}
+	firstReport := Relation{ValidFrom: MustDate("2023"), FirstReported: true}
+	undated := Relation{}
+	endOnly := Relation{ValidTo: MustDate("2020-09-14")}
 	tests := []struct {
+		name string
+		r    Relation
 		at   string
 		want bool
 	}{
-		{"", true},
-		{"2019", true}, // the year overlaps May 2019 onwards
-		{"2019-04", false},
-		{"2019-05-31", true},
-		{"2020-12-31", true},
-		{"2021-01", false},
+		{"no date asked", bounded, "", true},
+		{"no date asked, undated", undated, "", true},
+		{"year overlaps May 2019 onwards", bounded, "2019", true},
+		{"month before validFrom", bounded, "2019-04", false},
+		{"last day of validFrom's month", bounded, "2019-05-31", true},
+		{"last day of validTo's year", bounded, "2020-12-31", true},
+		{"after validTo", bounded, "2021-01", false},
+		{"open-ended, years later", open, "2030", true},
+		{"open-ended, the month of its start", open, "2024-03", true},
+		{"open-ended, the day before its start", open, "2024-03-04", false},
+		{"first report counts from its date", firstReport, "2023-06", true},
+		{"first report, before it", firstReport, "2022", false},
+		{"no validFrom holds on no date", undated, "2025", false},
+		{"no validFrom holds on no date, even before validTo", endOnly, "2019", false},
 	}
 	for _, tt := range tests {
 		at, _ := ParseDate(tt.at)
-		if got := r.ValidAt(at); got != tt.want {
-			t.Errorf("ValidAt(%q) = %v, want %v", tt.at, got, tt.want)
+		if got := tt.r.ValidAt(at); got != tt.want {
+			t.Errorf("%s: ValidAt(%q) = %v, want %v", tt.name, tt.at, got, tt.want)
 		}
 	}
 }

@@ -198,6 +198,12 @@ func (v *validator) run() Errors {
 		if !r.ValidFrom.IsZero() && !r.ValidTo.IsZero() && r.ValidFrom.First() > r.ValidTo.Last() {
 			v.fail(p+".validTo", "validTo %s is before validFrom %s", r.ValidTo, r.ValidFrom)
 		}
+		if r.FirstReported && r.ValidFrom.IsZero() {
+			v.fail(p+".validFrom", "required when firstReported is true: the date the relation was first reported")
+		}
+		if r.Status == StatusEnded && r.ValidTo.IsZero() {
+			v.fail(p+".validTo", "required when status is ended: the date the relation ended, as precise as its source")
+		}
 		v.attributes(p+".properties", r.Properties, hasSource)
 		for j, a := range r.Properties {
 			if a.Name != "process_node" {

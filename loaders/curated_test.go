@@ -201,6 +201,9 @@ func TestReadCuratedMistakes(t *testing.T) {
 		{"record not a mapping", `mistakes/b.yaml:11: entities[2]: want a mapping, got "just a string"`},
 		{"bad date in a relation", `mistakes/b.yaml:16: relations[0].validFrom: bad date "2024-02-30"`},
 		{"missing status", `mistakes/b.yaml:13: relations[0].status: required`},
+		{"ended without validTo", `mistakes/b.yaml:23: relations[2].validTo: required when status is ended`},
+		{"firstReported without validFrom", `mistakes/b.yaml:30: relations[3].validFrom: required when firstReported is true`},
+		{"firstReported not a bool", `mistakes/b.yaml:43: relations[4].firstReported: want true or false, got "yes"`},
 		{"duplicate default relation id", `mistakes/b.yaml:18: relations[1].id: duplicate relation "acme--designs--gizmo" (first defined at mistakes/b.yaml:13)`},
 	} {
 		if !strings.Contains(got, w.line) {

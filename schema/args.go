@@ -229,3 +229,10 @@ func paginate[T any](items []T, id func(T) string, first int, after string) (*co
 func entityID(e *graph.Entity) string     { return e.ID }
 func relationID(r *graph.Relation) string { return r.ID }
 func sourceKey(s *graph.Source) string    { return s.Key }
+
+// asOfDescription documents every asOf argument: the rule is
+// graph.Relation.ValidAt.
+const asOfDescription = "Only relations that held on this date (YYYY, YYYY-MM or YYYY-MM-DD): " +
+	"validFrom, taken at its precision, is not after it and validTo is not before it. " +
+	"A relation with no validFrom holds on no given date. A firstReported validFrom is the " +
+	"date of the first report, so the relation counts from then."

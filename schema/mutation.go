@@ -53,18 +53,19 @@ func (s *Schema) mutationType() *graphql.Object {
 		Name:        "RelationInput",
 		Description: "A whole relation: an upsert replaces the stored record with the same id.",
 		Fields: graphql.InputObjectConfigFieldMap{
-			"id":         {Type: graphql.ID, Description: "Defaults to from--type--to, e.g. sk-hynix--supplies--huawei."},
-			"type":       {Type: nn(t.relType)},
-			"from":       {Type: nn(graphql.ID)},
-			"to":         {Type: nn(graphql.ID)},
-			"category":   {Type: graphql.String, Description: "Required on SUPPLIES, forbidden elsewhere."},
-			"product":    {Type: graphql.String},
-			"properties": {Type: graphql.NewList(nn(attrInput))},
-			"validFrom":  {Type: t.date},
-			"validTo":    {Type: t.date},
-			"status":     {Type: nn(t.status)},
-			"note":       {Type: graphql.String},
-			"sources":    {Type: listOf(graphql.String)},
+			"id":            {Type: graphql.ID, Description: "Defaults to from--type--to, e.g. sk-hynix--supplies--huawei."},
+			"type":          {Type: nn(t.relType)},
+			"from":          {Type: nn(graphql.ID)},
+			"to":            {Type: nn(graphql.ID)},
+			"category":      {Type: graphql.String, Description: "Required on SUPPLIES, forbidden elsewhere."},
+			"product":       {Type: graphql.String},
+			"properties":    {Type: graphql.NewList(nn(attrInput))},
+			"validFrom":     {Type: t.date},
+			"validTo":       {Type: t.date, Description: "Required when status is ended."},
+			"firstReported": {Type: graphql.Boolean, Description: "True when validFrom is only the date of the first report, not a known start; needs validFrom."},
+			"status":        {Type: nn(t.status)},
+			"note":          {Type: graphql.String},
+			"sources":       {Type: listOf(graphql.String)},
 		},
 	})
 	sourceInput := graphql.NewInputObject(graphql.InputObjectConfig{
@@ -196,6 +197,11 @@ func date(m map[string]any, k string) graph.Date {
 	return d
 }
 
+func boolean(m map[string]any, k string) bool {
+	b, _ := m[k].(bool)
+	return b
+}
+
 func status(m map[string]any, k string) graph.Status {
 	st, _ := m[k].(graph.Status)
 	return st
@@ -242,7 +248,8 @@ func relationFromInput(in map[string]any) graph.Relation {
 		Category: str(in, "category"), Product: str(in, "product"),
 		Properties: attrsFromInput(in["properties"]),
 		ValidFrom:  date(in, "validFrom"), ValidTo: date(in, "validTo"),
-		Status: status(in, "status"), Note: str(in, "note"),
+		FirstReported: boolean(in, "firstReported"),
+		Status:        status(in, "status"), Note: str(in, "note"),
 		Sources: toStrings(in["sources"]),
 	}
 	if r.ID == "" {

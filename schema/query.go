@@ -83,7 +83,7 @@ func (s *Schema) queryType() *graphql.Object {
 					"from":     {Type: graphql.ID},
 					"to":       {Type: graphql.ID},
 					"category": {Type: graphql.String},
-					"asOf":     {Type: t.date, Description: "Only relations valid on that date."},
+					"asOf":     {Type: t.date, Description: asOfDescription},
 					"first":    {Type: graphql.Int, DefaultValue: 50},
 					"after":    {Type: graphql.String},
 				},
@@ -114,7 +114,7 @@ func (s *Schema) queryType() *graphql.Object {
 					"maxHops":   {Type: graphql.Int, DefaultValue: 4},
 					"types":     {Type: graphql.NewList(nn(t.relType))},
 					"direction": {Type: t.direction, DefaultValue: graph.Both},
-					"asOf":      {Type: t.date},
+					"asOf":      {Type: t.date, Description: asOfDescription},
 					"first":     {Type: graphql.Int, DefaultValue: 5},
 				},
 				Resolve: func(p graphql.ResolveParams) (any, error) {
@@ -143,7 +143,7 @@ func (s *Schema) queryType() *graphql.Object {
 					"types":     {Type: graphql.NewList(nn(t.relType))},
 					"kinds":     {Type: graphql.NewList(nn(t.kind)), Description: "Keep only entities of these kinds (the seeds are always kept)."},
 					"direction": {Type: t.direction, DefaultValue: graph.Both},
-					"asOf":      {Type: t.date},
+					"asOf":      {Type: t.date, Description: asOfDescription},
 					"limit":     {Type: graphql.Int, DefaultValue: 500, Description: "At most this many entities; truncated tells when reached."},
 				},
 				Resolve: func(p graphql.ResolveParams) (any, error) {
@@ -164,7 +164,7 @@ func (s *Schema) queryType() *graphql.Object {
 					"kinds":     {Type: graphql.NewList(nn(t.kind))},
 					"countries": {Type: graphql.NewList(nn(graphql.String))},
 					"direction": {Type: t.direction, DefaultValue: graph.Both},
-					"asOf":      {Type: t.date},
+					"asOf":      {Type: t.date, Description: asOfDescription},
 					"limit":     {Type: graphql.Int, DefaultValue: 500},
 				},
 				Resolve: func(p graphql.ResolveParams) (any, error) {

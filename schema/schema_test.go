@@ -114,6 +114,9 @@ func TestQueries(t *testing.T) {
 		{"entities country", `{entities(country:"kr"){nodes{id}}}`, nil, []any{"data", "entities", "nodes"}, "id", []string{"sk-hynix"}},
 		{"relations memory supplies", `{relations(types:[SUPPLIES], category:"memory"){nodes{id from{id} to{id} category product status}}}`, nil, []any{"data", "relations", "nodes"}, "id", []string{"sk-hynix--supplies--huawei"}},
 		{"relations asOf excludes ended", `{relations(types:[CUSTOMER_OF], asOf:"2021"){totalCount}}`, nil, []any{"data", "relations", "totalCount"}, "", 0.0},
+		{"firstReported", `{relations(types:[SUPPLIES]){nodes{validFrom firstReported}}}`, nil, []any{"data", "relations", "nodes", 0}, "", map[string]any{"validFrom": "2024-03", "firstReported": true}},
+		{"firstReported false", `{relations(types:[TARGETS]){nodes{firstReported}}}`, nil, []any{"data", "relations", "nodes", 0, "firstReported"}, "", false},
+		{"asOf: no validFrom holds on no date", `{relations(types:[DESIGNS], asOf:"2025"){totalCount}}`, nil, []any{"data", "relations", "totalCount"}, "", 0.0},
 		{"relations asOf includes", `{relations(types:[CUSTOMER_OF], asOf:"2019-06"){totalCount}}`, nil, []any{"data", "relations", "totalCount"}, "", 1.0},
 		{"relations from", `{relations(from:"smic"){nodes{id}}}`, nil, []any{"data", "relations", "nodes"}, "id", []string{"smic--fabricates--ascend-910c", "smic--located-in--cn"}},
 		{"entity relations in", `{entity(id:"huawei"){relations(direction:IN, types:[SUPPLIES, TARGETS]){nodes{id}}}}`, nil, []any{"data", "entity", "relations", "nodes"}, "id", []string{"entity-list-2019--targets--huawei", "sk-hynix--supplies--huawei"}},
@@ -358,10 +361,20 @@ func TestMutations(t *testing.T) {
 		t.Errorf("upsertEntity %v", resp)
 	}
 
-	resp = auth(`mutation{upsertRelation(input:{type:SUPPLIES, from:"smic", to:"cambricon", category:"foundry", status:CONFIRMED, validFrom:"2020", sources:["src-c"]}){id validFrom}}`, nil)
+	resp = auth(`mutation{upsertRelation(input:{type:SUPPLIES, from:"smic", to:"cambricon", category:"foundry", status:CONFIRMED, validFrom:"2020", firstReported:true, sources:["src-c"]}){id validFrom firstReported}}`, nil)
 	noErrors(t, resp)
-	if get(resp, "data", "upsertRelation", "id") != "smic--supplies--cambricon" {
+	if get(resp, "data", "upsertRelation", "id") != "smic--supplies--cambricon" || get(resp, "data", "upsertRelation", "firstReported") != true {
 		t.Errorf("upsertRelation %v", resp)
+	}
+	// Time rules: a first report needs its date, an end needs validTo.
+	for _, tc := range []struct{ input, field string }{
+		{`{type:SUPPLIES, from:"smic", to:"cambricon", category:"foundry", status:REPORTED, firstReported:true, sources:["src-c"]}`, "relations[0].validFrom"},
+		{`{type:SUPPLIES, from:"smic", to:"cambricon", category:"foundry", status:ENDED, validFrom:"2020", sources:["src-c"]}`, "relations[0].validTo"},
+	} {
+		resp = auth(`mutation{upsertRelation(input:`+tc.input+`){id}}`, nil)
+		if c := codes(resp); len(c) != 1 || c[0] != schema.CodeBadUserInput || !strings.Contains(fmt.Sprint(resp), tc.field) {
+			t.Errorf("upsertRelation(%s): want BAD_USER_INPUT naming %s, got %v", tc.input, tc.field, resp)
+		}
 	}
 
 	// Validation: every problem, with paths.

@@ -143,7 +143,7 @@ func (s *Schema) build() error {
 	relationsArgs := graphql.FieldConfigArgument{
 		"types":     {Type: graphql.NewList(nn(t.relType)), Description: "Only relations of these types."},
 		"direction": {Type: t.direction, DefaultValue: graph.Both},
-		"asOf":      {Type: t.date, Description: "Only relations valid on that date."},
+		"asOf":      {Type: t.date, Description: asOfDescription},
 		"first":     {Type: graphql.Int, DefaultValue: 50},
 		"after":     {Type: graphql.String, Description: "An endCursor of a previous page."},
 	}
@@ -180,9 +180,11 @@ func (s *Schema) build() error {
 				"properties": {Type: listOf(t.attribute), Resolve: relField(func(r *graph.Relation) any { return r.Properties })},
 				"validFrom":  {Type: t.date, Resolve: relField(func(r *graph.Relation) any { return dateOrNil(r.ValidFrom) })},
 				"validTo":    {Type: t.date, Resolve: relField(func(r *graph.Relation) any { return dateOrNil(r.ValidTo) })},
-				"status":     {Type: nn(t.status), Resolve: relField(func(r *graph.Relation) any { return r.Status })},
-				"note":       {Type: graphql.String, Resolve: relField(func(r *graph.Relation) any { return strOrNil(r.Note) })},
-				"sources":    {Type: listOf(t.source), Resolve: s.relSources},
+				"firstReported": {Type: nn(graphql.Boolean), Description: "True when validFrom is only the date the relation was first reported (its earliest source, or a dataset's edition), not a known start.",
+					Resolve: relField(func(r *graph.Relation) any { return r.FirstReported })},
+				"status":  {Type: nn(t.status), Resolve: relField(func(r *graph.Relation) any { return r.Status })},
+				"note":    {Type: graphql.String, Resolve: relField(func(r *graph.Relation) any { return strOrNil(r.Note) })},
+				"sources": {Type: listOf(t.source), Resolve: s.relSources},
 			}
 		}),
 	})

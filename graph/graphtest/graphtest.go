@@ -52,17 +52,18 @@ func Fixture() graph.Batch {
 				Attributes: []graph.Attribute{{Name: "date", Type: graph.AttrDate, Value: "2019-05-16", Sources: src}}},
 		},
 		Relations: []graph.Relation{
-			{Type: graph.SubsidiaryOf, From: "hisilicon", To: "huawei", Status: graph.StatusConfirmed, Sources: src},
-			{Type: graph.Designs, From: "hisilicon", To: "ascend-910b", Status: graph.StatusConfirmed, Sources: src},
-			{Type: graph.Designs, From: "hisilicon", To: "ascend-910c", Status: graph.StatusConfirmed, Sources: src},
-			{Type: graph.Fabricates, From: "smic", To: "ascend-910b", Status: graph.StatusReported, Sources: src,
+			{Type: graph.SubsidiaryOf, From: "hisilicon", To: "huawei", Status: graph.StatusConfirmed, ValidFrom: d("2004-10"), Sources: src},
+			{Type: graph.Designs, From: "hisilicon", To: "ascend-910b", Status: graph.StatusConfirmed, ValidFrom: d("2023"), FirstReported: true, Sources: src},
+			{Type: graph.Designs, From: "hisilicon", To: "ascend-910c", Status: graph.StatusConfirmed, ValidFrom: d("2024"), FirstReported: true, Sources: src},
+			{Type: graph.Fabricates, From: "smic", To: "ascend-910b", Status: graph.StatusReported, ValidFrom: d("2023"), FirstReported: true, Sources: src,
 				Properties: []graph.Attribute{{Name: "process_node", Type: graph.AttrString, Value: "smic-n2", Sources: src}}},
 			{Type: graph.Supplies, From: "sk-hynix", To: "huawei", Category: "memory", Product: "HBM", Status: graph.StatusEnded,
 				ValidFrom: d("2019"), ValidTo: d("2020-09"), Sources: src},
 			{Type: graph.UsesComponent, From: "cloudmatrix-384", To: "ascend-910c", Status: graph.StatusConfirmed, ValidFrom: d("2025-04"), Sources: []string{"s2"}},
-			{Type: graph.Designs, From: "huawei", To: "cloudmatrix-384", Status: graph.StatusConfirmed, Sources: src},
+			{Type: graph.Designs, From: "huawei", To: "cloudmatrix-384", Status: graph.StatusConfirmed, ValidFrom: d("2025-04"), Sources: src},
 			{Type: graph.Targets, From: "entity-list-huawei-2019", To: "huawei", Status: graph.StatusConfirmed, ValidFrom: d("2019-05-16"), Sources: src},
-			{Type: graph.IssuedBy, From: "entity-list-huawei-2019", To: "bis", Status: graph.StatusConfirmed, Sources: src},
+			{Type: graph.IssuedBy, From: "entity-list-huawei-2019", To: "bis", Status: graph.StatusConfirmed, ValidFrom: d("2019-05-16"), Sources: src},
+			// No validFrom: it holds on no given date (graph.Relation.ValidAt).
 			{Type: graph.CompetesWith, From: "cambricon", To: "huawei", Status: graph.StatusReported, Sources: src},
 		},
 	}
@@ -159,6 +160,9 @@ func testApplyAndGet(t *testing.T, b Backend) {
 	if r.Properties[0].Value != "smic-n2" {
 		t.Errorf("process_node = %q", r.Properties[0].Value)
 	}
+	if !r.FirstReported || r.ValidFrom != graph.MustDate("2023") {
+		t.Errorf("smic--fabricates--ascend-910b: validFrom %s, firstReported %v; want 2023, true", r.ValidFrom, r.FirstReported)
+	}
 	src, err := s.Source(ctx, "s2")
 	if err != nil || src.Published != graph.MustDate("2025") {
 		t.Errorf("Source(s2) = %+v, %v", src, err)
@@ -210,6 +214,8 @@ func testInvalidBatchWritesNothing(t *testing.T, b Backend) {
 		Relations: []graph.Relation{
 			{Type: "LIKES", From: "new-co", To: "ghost", Status: "rumoured", Sources: []string{"s1"}},
 			{Type: graph.Supplies, From: "sk-hynix", To: "new-co", Status: graph.StatusReported, Sources: []string{"s1"}},
+			{Type: graph.Designs, From: "new-co", To: "ascend-910b", Status: graph.StatusEnded, ValidFrom: graph.MustDate("2020"), Sources: []string{"s1"}},
+			{Type: graph.Designs, From: "new-co", To: "ascend-910c", Status: graph.StatusReported, FirstReported: true, Sources: []string{"s1"}},
 		},
 	}
 	_, err := s.Apply(ctx, bad)
@@ -220,6 +226,7 @@ func testInvalidBatchWritesNothing(t *testing.T, b Backend) {
 	wantPaths := []string{
 		"entities[1].id", "entities[1].kind", "entities[1].name", "entities[1].sources[0]",
 		"relations[0].type", "relations[0].to", "relations[0].status", "relations[1].category",
+		"relations[2].validTo", "relations[3].validFrom",
 	}
 	var got []string
 	for _, e := range list {
@@ -328,8 +335,10 @@ func testRelations(t *testing.T, b Backend) {
 			[]string{"cambricon--competes-with--huawei", "entity-list-huawei-2019--targets--huawei", "hisilicon--subsidiary-of--huawei", "sk-hynix--supplies--huawei"}},
 		{"out of huawei", graph.RelationFilter{Entity: "huawei", Direction: graph.Out},
 			[]string{"huawei--designs--cloudmatrix-384"}},
-		{"asOf 2022 drops ended supply", graph.RelationFilter{Entity: "huawei", AsOf: graph.MustDate("2022")},
-			[]string{"cambricon--competes-with--huawei", "entity-list-huawei-2019--targets--huawei", "hisilicon--subsidiary-of--huawei", "huawei--designs--cloudmatrix-384"}},
+		{"asOf 2022 drops ended supply, a relation not yet begun and one with no validFrom", graph.RelationFilter{Entity: "huawei", AsOf: graph.MustDate("2022")},
+			[]string{"entity-list-huawei-2019--targets--huawei", "hisilicon--subsidiary-of--huawei"}},
+		{"asOf 2025-06 keeps open-ended and first-reported relations", graph.RelationFilter{Entity: "huawei", AsOf: graph.MustDate("2025-06")},
+			[]string{"entity-list-huawei-2019--targets--huawei", "hisilicon--subsidiary-of--huawei", "huawei--designs--cloudmatrix-384"}},
 		{"asOf 2020 month precision", graph.RelationFilter{Types: []graph.RelationType{graph.Supplies}, AsOf: graph.MustDate("2020-09-30")},
 			[]string{"sk-hynix--supplies--huawei"}},
 		{"asOf before validFrom", graph.RelationFilter{To: "ascend-910c", AsOf: graph.MustDate("2025-03")},

@@ -27,7 +27,8 @@ func Open(tb testing.TB) *graph.CayleyStore {
 
 // Fixture is a small, valid graph shaped like the curated data.
 //
-//	sk-hynix -SUPPLIES(memory)-> huawei      hisilicon -SUBSIDIARY_OF-> huawei
+//	sk-hynix -SUPPLIES(memory, first reported 2024-03)-> huawei
+//	hisilicon -SUBSIDIARY_OF-> huawei        (relations without validFrom hold on no asOf date)
 //	hisilicon -DESIGNS-> ascend-910c         smic -FABRICATES(process_node smic-n7)-> ascend-910c
 //	ascend-910c -USES_COMPONENT-> hbm3       sk-hynix -DESIGNS-> hbm3
 //	cloudmatrix-384 -USES_COMPONENT-> ascend-910c   huawei -DESIGNS-> cloudmatrix-384
@@ -55,6 +56,7 @@ func Fixture() graph.Batch {
 	}
 	supplies := rel("sk-hynix", graph.Supplies, "huawei")
 	supplies.Category, supplies.Product, supplies.Status = "memory", "HBM", graph.StatusReported
+	supplies.ValidFrom, supplies.FirstReported = d("2024-03"), true
 	fab := rel("smic", graph.Fabricates, "ascend-910c")
 	fab.Properties = []graph.Attribute{{Name: "process_node", Type: graph.AttrString, Value: "smic-n7", Sources: src}}
 	invest := rel("big-fund", graph.InvestsIn, "smic")
