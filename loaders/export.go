@@ -82,7 +82,8 @@ type ExportOptions struct {
 // source_urls) and attributes: the full list as JSON in "attributes", and
 // flattened as "attr.<name>" with the first value that is not disputed
 // (numbers and booleans typed where the format types values). Every edge
-// keeps its id, type, category, product, status, validFrom/validTo, note,
+// keeps its id, type, category, product, status, validFrom/validTo,
+// first_reported (a boolean), note,
 // sources and properties (flattened the same way).
 //
 // nquads of the whole graph with no filter is ExportNQuads; of a selection,
@@ -169,8 +170,18 @@ func exportError(err error) error {
 // columns first, then one "attr.<name>" column per attribute name.
 var (
 	exportNodeFields = []string{"label", "kind", "name", "aliases", "country", "description", "external_ids", "sources", "source_urls", "attributes"}
-	exportEdgeFields = []string{"label", "type", "category", "product", "status", "valid_from", "valid_to", "note", "sources", "source_urls", "attributes"}
+	exportEdgeFields = []string{"label", "type", "category", "product", "status", "valid_from", "valid_to", "first_reported", "note", "sources", "source_urls", "attributes"}
 )
+
+// exportFieldType is the XML Schema type of a shared field: first_reported
+// is a boolean (true when valid_from is only the date of the first report),
+// every other field a string.
+func exportFieldType(field string) string {
+	if field == "first_reported" {
+		return "boolean"
+	}
+	return "string"
+}
 
 // exportValueType is how a flattened attribute column is typed.
 type exportValueType int
@@ -310,10 +321,10 @@ func (x *exporter) nodeValues(e *graph.Entity) [10]string {
 }
 
 // edgeValues returns the values of exportEdgeFields for r; empty means none.
-func (x *exporter) edgeValues(r *graph.Relation) [11]string {
-	return [11]string{
+func (x *exporter) edgeValues(r *graph.Relation) [12]string {
+	return [12]string{
 		string(r.Type), string(r.Type), r.Category, r.Product, string(r.Status),
-		exportDate(r.ValidFrom), exportDate(r.ValidTo), r.Note,
+		exportDate(r.ValidFrom), exportDate(r.ValidTo), strconv.FormatBool(r.FirstReported), r.Note,
 		strings.Join(r.Sources, ";"), x.sourceURLs(r.Sources), exportAttrsJSON(r.Properties),
 	}
 }

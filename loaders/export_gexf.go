@@ -27,7 +27,8 @@ func (x *exporter) gexf() error {
 			x.str("      <attribute")
 			x.attr("id", f)
 			x.attr("title", f)
-			x.str(` type="string"/>` + "\n")
+			x.attr("type", exportFieldType(f))
+			x.str("/>\n")
 		}
 		for _, c := range cols {
 			x.str("      <attribute")

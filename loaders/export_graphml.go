@@ -72,7 +72,7 @@ func (x *exporter) graphml() error {
 		key("node", "n.", c.key(), xsdType(c.typ))
 	}
 	for _, f := range exportEdgeFields {
-		key("edge", "e.", f, "string")
+		key("edge", "e.", f, exportFieldType(f))
 	}
 	for _, c := range x.edgeCols {
 		key("edge", "e.", c.key(), xsdType(c.typ))

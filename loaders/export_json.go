@@ -133,7 +133,7 @@ func (x *exporter) nodeJSON(o *exportJSONObject, e *graph.Entity) {
 func (x *exporter) edgeJSON(o *exportJSONObject, r *graph.Relation) {
 	vals := x.edgeValues(r)
 	for i, f := range exportEdgeFields {
-		if f == "attributes" {
+		if f == "attributes" || exportFieldType(f) == "boolean" {
 			o.raw(f, vals[i])
 		} else {
 			o.str(f, vals[i])

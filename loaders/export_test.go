@@ -441,6 +441,7 @@ func checkReadBack(t *testing.T, format string, g *graph.Subgraph, urls map[stri
 		check(what, "status", ed["status"], string(r.Status))
 		check(what, "valid_from", ed["valid_from"], exportDate(r.ValidFrom))
 		check(what, "valid_to", ed["valid_to"], exportDate(r.ValidTo))
+		check(what, "first_reported", ed["first_reported"], strconv.FormatBool(r.FirstReported))
 		check(what, "category", ed["category"], r.Category)
 		check(what, "sources", ed["sources"], strings.Join(r.Sources, ";"))
 		check(what, "source_urls", ed["source_urls"], urlsOf(r.Sources))
