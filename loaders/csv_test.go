@@ -50,7 +50,9 @@ func TestCSVGraph(t *testing.T) {
 	if w, ok := r.Prop("weight"); !ok || w.Type != graph.AttrNumber || r.ValidFrom != graph.MustDate("2020") || r.Category != "equipment" {
 		t.Errorf("edge = %+v", r)
 	}
-	relation(t, s, "acme-lithography--designs--acme-duv-scanner")
+	wantDated(t, s, "acme-lithography--supplies--smic", "2020", false)
+	// No valid_from: first reported in the edition.
+	wantDated(t, s, "acme-lithography--designs--acme-duv-scanner", "2026-01-02", true)
 	relation(t, s, "smic--partners-with--huawei") // huawei: a chipgraph id, not in the node file
 	if src, _ := s.Source(context.Background(), d.Sources[0].Key); src == nil || !strings.HasPrefix(src.URL, "file://localhost/") {
 		t.Errorf("source = %+v", src)

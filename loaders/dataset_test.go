@@ -60,10 +60,26 @@ func load(t testing.TB, s graph.Store, sets ...*Dataset) *Plan {
 	if err != nil {
 		t.Fatalf("PlanLoad: %v", err)
 	}
+	// Every relation a dataset brings has a validFrom, so asOf can place
+	// it: the dataset's start date, or its edition's as a first report.
+	for _, r := range p.Batch.Relations {
+		if len(r.Origins) > 0 && r.ValidFrom.IsZero() {
+			t.Errorf("PlanLoad: relation %s (%s) has no validFrom", r.ID, r.Origins[0].Record)
+		}
+	}
 	if _, err := p.Apply(context.Background(), s); err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
 	return p
+}
+
+// wantDated checks relation id's validFrom and whether it is a first report.
+func wantDated(t testing.TB, s graph.Store, id, from string, firstReported bool) {
+	t.Helper()
+	r := relation(t, s, id)
+	if r.ValidFrom != graph.MustDate(from) || r.FirstReported != firstReported {
+		t.Errorf("%s: validFrom %s, firstReported %v; want %s, %v", id, r.ValidFrom, r.FirstReported, from, firstReported)
+	}
 }
 
 func entity(t testing.TB, s graph.Store, id string) *graph.Entity {

@@ -58,7 +58,9 @@ func ReadETODir(dir string, opt Options) (*Dataset, error) {
 //     tools, materials for materials, ip for core IP, eda for EDA; for
 //     design resources provider DESIGNS input instead. Properties share
 //     (number, unit percent, asOf the year) when share_provided is given,
-//     and year (date); the free-text source column is the relation's note.
+//     and year (date), which is also validFrom with FirstReported (the
+//     year the share is reported for, not a start); the free-text source
+//     column is the relation's note.
 //     Rows whose provided_id is a stage (S1, S2, S3: a share of a whole
 //     stage) are skipped: stages have no entity kind.
 //   - sequence goes_into: "A goes into B" becomes B USES_COMPONENT A (the
@@ -327,6 +329,9 @@ func (e *etoReader) read() (*Dataset, error) {
 					return
 				}
 				year = v
+				// The share is as of that year: the provision is first
+				// reported then (ETO gives no start).
+				r.ValidFrom, r.FirstReported = v, true
 				if v.First() > latest.First() {
 					latest = v
 				}

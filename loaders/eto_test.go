@@ -145,6 +145,45 @@ func TestETOSmall(t *testing.T) {
 	if e := entity(t, s, "acme-tools"); e.Country != "US" {
 		t.Errorf("country %q", e.Country)
 	}
+	// ETO gives no starts: a provision row is first reported in its year,
+	// a sequence row in the edition (the latest year, 2025).
+	wantDated(t, s, "acme-tools--supplies--furnaces", "2025", true)
+	wantDated(t, s, "united-states--designs--logic-chip-design", "2022", true)
+	wantDated(t, s, "wafer--uses-component--furnaces", "2025", true)
+	got, err := s.Relations(context.Background(), graph.RelationFilter{AsOf: graph.MustDate("2023")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := relationIDs(got); !slices.Equal(ids, []string{"united-states--designs--logic-chip-design"}) {
+		t.Errorf("asOf 2023: %v, want only the relation reported in 2022", ids)
+	}
+}
+
+// A newer edition that still gives no start keeps the first report of the
+// earlier one.
+func TestETOEditionsKeepFirstReport(t *testing.T) {
+	s := emptyStore(t)
+	a, err := ReadETO(etoFS(nil), "eto", Options{Edition: "2025-06-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	load(t, s, a)
+	wantDated(t, s, "wafer--uses-component--furnaces", "2025-06-01", true)
+	b, err := ReadETO(etoFS(nil), "eto", Options{Edition: "2026-03-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	load(t, s, b)
+	wantDated(t, s, "wafer--uses-component--furnaces", "2025-06-01", true)
+	wantDated(t, s, "acme-tools--supplies--furnaces", "2025", true)
+}
+
+func relationIDs(list []*graph.Relation) []string {
+	var ids []string
+	for _, r := range list {
+		ids = append(ids, r.ID)
+	}
+	return ids
 }
 
 func TestETOBadInput(t *testing.T) {

@@ -53,6 +53,12 @@ func TestFTM(t *testing.T) {
 	rels, _ = s.Relations(context.Background(), graph.RelationFilter{Types: []graph.RelationType{graph.PartnersWith}, From: "smic"})
 	if len(rels) == 0 || !strings.Contains(rels[len(rels)-1].Note, "UnknownLink") {
 		t.Errorf("UnknownLink: %+v", rels)
+	} else if r := rels[len(rels)-1]; r.ValidFrom != graph.MustDate("2025-01-08") || !r.FirstReported {
+		// No startDate: first reported in the edition.
+		t.Errorf("UnknownLink validFrom %s, firstReported %v; want 2025-01-08, true", r.ValidFrom, r.FirstReported)
+	}
+	if own.FirstReported {
+		t.Error("ownership with a startDate marked firstReported")
 	}
 	if d.Skipped["Person entities"] != 1 || d.Skipped["directorships (no person kind or board relation)"] != 1 {
 		t.Errorf("skipped %v", d.Skipped)

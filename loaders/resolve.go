@@ -250,6 +250,7 @@ func (p *planner) dataset(d *Dataset) error {
 			p.plan.Dropped = append(p.plan.Dropped, fmt.Sprintf("%s %s: %s %s -> %s joins an entity to itself after merging", d.Name, rec, r.Type, dr.From, dr.To))
 			continue
 		}
+		firstReport(d, &r)
 		if dr.ID == "" || r.From != dr.From || r.To != dr.To {
 			r.ID = graph.DefaultRelationID(r.From, r.Type, r.To) + dr.Suffix
 			if len(r.ID) > 400 {
@@ -259,6 +260,31 @@ func (p *planner) dataset(d *Dataset) error {
 		p.relation(d, &r)
 	}
 	return nil
+}
+
+// firstReport dates a relation the dataset gives no start for, so that asOf
+// answers can place it (graph.Relation.ValidAt: a relation without validFrom
+// holds on no date): the dataset reports it as of its edition, so validFrom
+// is the edition's date and FirstReported says that is a first report, not
+// a start. A relation that ended before the edition is known to have held
+// on its last day only, which is then its first report.
+func firstReport(d *Dataset, r *graph.Relation) {
+	if !r.ValidFrom.IsZero() || d.EditionDate.IsZero() {
+		return
+	}
+	r.ValidFrom, r.FirstReported = d.EditionDate, true
+	if !r.ValidTo.IsZero() && r.ValidTo.Last() < d.EditionDate.First() {
+		r.ValidFrom = r.ValidTo
+	}
+}
+
+// earlierReport keeps, of two first reports of one relation, the earlier:
+// a newer edition that still gives no start must not move the first report
+// later.
+func earlierReport(c *graph.Relation, old *graph.Relation) {
+	if c.FirstReported && !old.ValidFrom.IsZero() && old.ValidFrom.First() < c.ValidFrom.First() {
+		c.ValidFrom, c.FirstReported = old.ValidFrom, old.FirstReported
+	}
 }
 
 // entity resolves rec and returns the id it ends up with.
@@ -493,6 +519,7 @@ func cloneRelation(r *graph.Relation) graph.Relation {
 func (p *planner) relation(d *Dataset, r *graph.Relation) {
 	if cur, ok := p.rels[r.ID]; ok {
 		// Same relation from another row or dataset of this load.
+		earlierReport(cur, r)
 		for _, s := range r.Sources {
 			cur.Sources = addString(cur.Sources, s)
 		}
@@ -508,6 +535,7 @@ func (p *planner) relation(d *Dataset, r *graph.Relation) {
 			// The dataset's own relation: take the new edition as it is,
 			// keeping other datasets' origins.
 			c = *r
+			earlierReport(&c, old)
 			for _, o := range old.Origins {
 				if o.Dataset != d.Name {
 					c.Origins = addOrigin(c.Origins, o)
