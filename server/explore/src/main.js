@@ -71,7 +71,7 @@ const Q_SEARCH = `query Search($text: String!) {
   search(text: $text, first: 10) { id name kind country }
 }`;
 const NODE_FIELDS = 'id name kind country';
-const REL_FIELDS = 'id type fromId toId status validFrom validTo category product';
+const REL_FIELDS = 'id type fromId toId status validFrom validTo firstReported category product';
 const Q_NEIGHBORHOOD = `query Neighborhood($ids: [ID!]!, $hops: Int, $types: [RelationType!], $kinds: [EntityKind!], $asOf: Date, $limit: Int) {
   neighborhood(ids: $ids, hops: $hops, types: $types, kinds: $kinds, asOf: $asOf, limit: $limit) {
     nodes { ${NODE_FIELDS} }
@@ -282,12 +282,34 @@ function stylesheet(big) {
       selector: `edge[type = "${type}"]`,
       style: { 'line-color': color, 'target-arrow-color': color },
     })),
+    ...timeStyles(),
     { selector: 'edge[status = "disputed"]', style: { 'line-style': 'dashed' } },
-    { selector: 'edge[status = "rumored"]', style: { 'line-style': 'dotted' } },
     { selector: 'edge.path', style: { width: 4, 'line-color': '#6f42c1', 'target-arrow-color': '#6f42c1', opacity: 1 } },
     { selector: 'edge:selected', style: { width: 4, 'overlay-color': '#0969da', 'overlay-opacity': 0.2 } },
   ];
   return sheet;
+}
+
+// ------------------------------------------------------------ time (asOf)
+//
+// The slider asks the API with asOf, so what is drawn follows the API's one
+// rule (graph.Relation.ValidAt): a relation holds on a date when its
+// validFrom is not after it and its validTo not before it; a relation with
+// no validFrom holds on no date. A validFrom that is only the date of the
+// first report (firstReported) is drawn dotted, with a hollow circle at the
+// source end: the relation may have begun earlier. Disputed relations stay
+// dashed (the circle still marks a first report).
+
+function timeStyles() {
+  return [
+    { selector: 'edge[?firstReported]', style: { 'line-style': 'dotted', 'source-arrow-shape': 'circle', 'source-arrow-fill': 'hollow', 'source-arrow-color': '#57606a' } },
+  ];
+}
+
+// validFromText is validFrom as the side panel shows it.
+function validFromText(r) {
+  if (!r.validFrom) return '';
+  return r.firstReported ? `${r.validFrom} (first reported; the start is not known)` : r.validFrom;
 }
 
 let bigStyle = false;
@@ -423,7 +445,7 @@ function draw(nodes, rels, pathRels, relayout) {
     for (const [id, r] of wantEdges) {
       const el = cy.getElementById(id);
       if (el.nonempty()) {
-        el.data({ status: r.status, validFrom: r.validFrom, validTo: r.validTo, category: r.category, product: r.product });
+        el.data({ status: r.status, validFrom: r.validFrom, validTo: r.validTo, firstReported: r.firstReported, category: r.category, product: r.product });
       } else {
         edges.push({ group: 'edges', data: { ...r, id, source: nid(r.fromId), target: nid(r.toId), relation: r.id, label: pretty(r.type) } });
       }
@@ -717,7 +739,7 @@ function relationPanel(r, full) {
     h('button', { type: 'button', class: 'mini', onclick: () => focusNode(r.toId) }, nameOf(r.toId))));
   const facts = [
     ['id', r.relation], ['category', r.category], ['product', r.product],
-    ['valid from', r.validFrom], ['valid to', r.validTo],
+    ['valid from', validFromText(r)], ['valid to', r.validTo],
   ].filter(([, v]) => v);
   for (const p of full?.properties || []) facts.push([p.name, p.value + (p.unit ? ` ${p.unit}` : '')]);
   out.push(h('dl', null, facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)])));
