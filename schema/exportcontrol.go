@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"math"
+
 	"github.com/graphql-go/graphql"
 
 	"github.com/chipgraph/chipgraph/graph"
@@ -49,6 +51,25 @@ func (s *Schema) buildExportControlTypes() {
 		"ECCN_3A090_B":  {Value: graph.Category3A090b, Description: "3A090.b (eligible for License Exception NAC notification when designed or marketed for datacenters)."},
 		"OUTSIDE_3A090": {Value: graph.CategoryNone, Description: "Neither: its parameters fall below 3A090.b."},
 	})
+	valueRange := graphql.NewObject(graphql.ObjectConfig{
+		Name:        "ValueRange",
+		Description: "What the sources allow a figure to be: one value when they agree, the span of the values when they are disputed.",
+		Fields: graphql.Fields{
+			"min": {Type: nn(graphql.Float), Resolve: func(p graphql.ResolveParams) (any, error) { return p.Source.(*graph.Range).Min, nil }},
+			"max": {Type: graphql.Float, Description: "Null when unbounded above.", Resolve: func(p graphql.ResolveParams) (any, error) {
+				if m := p.Source.(*graph.Range).Max; !math.IsInf(m, 1) {
+					return m, nil
+				}
+				return nil, nil
+			}},
+		},
+	})
+	rangeOrNil := func(r *graph.Range) any {
+		if r == nil {
+			return nil
+		}
+		return r
+	}
 	src := func(f func(*graph.ExportControl) any) graphql.FieldResolveFn {
 		return func(p graphql.ResolveParams) (any, error) { return f(p.Source.(*graph.ExportControl)), nil }
 	}
@@ -66,16 +87,20 @@ func (s *Schema) buildExportControlTypes() {
 				}
 				return x.TPPBits
 			})},
-			"applicableDieArea":  {Type: graphql.Float, Description: "Logic die area in mm²: die_area_mm2 × logic_die_count.", Resolve: src(func(x *graph.ExportControl) any { return floatOrNil(x.DieArea) })},
-			"dieAreaIncomplete":  {Type: nn(graphql.Boolean), Description: "The package holds further logic dies whose area no source gives: the die area is a lower bound and the density an upper bound.", Resolve: src(func(x *graph.ExportControl) any { return x.Incomplete })},
-			"performanceDensity": {Type: graphql.Float, Description: "TPP / applicable die area; an upper bound when dieAreaIncomplete.", Resolve: src(func(x *graph.ExportControl) any { return floatOrNil(x.PerformanceDensity) })},
+			"tppRange":                   {Type: valueRange, Description: "Every TPP the inputs allow: disputed figures span a range, and 32- or 64-bit figures alone leave it open above.", Resolve: src(func(x *graph.ExportControl) any { return rangeOrNil(x.TPPRange) })},
+			"tppIsLowerBound":            {Type: nn(graphql.Boolean), Description: "Only 32- or 64-bit throughput is known; accelerators reach their TPP at 16 bits or fewer, so the TPP may be higher.", Resolve: src(func(x *graph.ExportControl) any { return x.TPPLowerBound })},
+			"applicableDieArea":          {Type: graphql.Float, Description: "Logic die area in mm²: die_area_mm2 × logic_die_count.", Resolve: src(func(x *graph.ExportControl) any { return floatOrNil(x.DieArea) })},
+			"dieAreaIncomplete":          {Type: nn(graphql.Boolean), Description: "The package holds further logic dies whose area no source gives: the die area is a lower bound and the density an upper bound.", Resolve: src(func(x *graph.ExportControl) any { return x.Incomplete })},
+			"performanceDensity":         {Type: graphql.Float, Description: "TPP / applicable die area; an upper bound when dieAreaIncomplete.", Resolve: src(func(x *graph.ExportControl) any { return floatOrNil(x.PerformanceDensity) })},
+			"performanceDensityRange":    {Type: valueRange, Description: "Every density the inputs allow.", Resolve: src(func(x *graph.ExportControl) any { return rangeOrNil(x.PerformanceDensityRange) })},
+			"interconnectBandwidthRange": {Type: valueRange, Resolve: src(func(x *graph.ExportControl) any { return rangeOrNil(x.InterconnectRange) })},
 			"interconnectBandwidth": {Type: graphql.Float, Description: "Chip-to-chip bidirectional transfer rate, GB/s (attribute interconnect_bandwidth_gbps).", Resolve: src(func(x *graph.ExportControl) any {
 				return floatOrNil(x.Interconnect)
 			})},
-			"exceedsOct2022":  {Type: graphql.Boolean, Description: "Controlled under 3A090 of the October 2022 rule; null when unknown.", Resolve: src(func(x *graph.ExportControl) any { return boolOrNil(x.Oct2022) })},
+			"exceedsOct2022":  {Type: graphql.Boolean, Description: "Controlled under 3A090 of the October 2022 rule; null when the inputs are missing or their disputed values disagree on it.", Resolve: src(func(x *graph.ExportControl) any { return boolOrNil(x.Oct2022) })},
 			"exceedsOct2023":  {Type: graphql.Boolean, Description: "Controlled under 3A090.a or .b of the October 2023 rule; null when unknown.", Resolve: src(func(x *graph.ExportControl) any { return boolOrNil(x.Oct2023) })},
 			"oct2023Category": {Type: category, Description: "Which paragraph of the October 2023 3A090 applies; null when unknown.", Resolve: src(func(x *graph.ExportControl) any { return strOrNil(x.Category) })},
-			"inputs":          {Type: listOf(t.attribute), Description: "The attributes used, with their sources: the throughput giving the TPP, the die area ones, the interconnect.", Resolve: src(func(x *graph.ExportControl) any { return nonNil(x.Inputs()) })},
+			"inputs":          {Type: listOf(t.attribute), Description: "The attributes used, with their sources: throughputs, die area, interconnect (every disputed value when no undisputed one exists).", Resolve: src(func(x *graph.ExportControl) any { return nonNil(x.Inputs()) })},
 			"missing":         {Type: listOf(graphql.String), Description: "Inputs no attribute gives: dense throughput, die area, interconnect bandwidth.", Resolve: src(func(x *graph.ExportControl) any { return nonNil(x.Missing) })},
 		},
 	})
