@@ -79,6 +79,7 @@ func TestChipExportControlAssessments(t *testing.T) {
 		{"nvidia-a800", graph.No, graph.Yes, graph.Category3A090a},
 		{"nvidia-h800", graph.No, graph.Unknown, ""},
 		{"nvidia-h20", graph.No, graph.No, graph.CategoryNone},
+		{"nvidia-l20", graph.No, graph.No, graph.CategoryNone}, // TPP 1,912, density 3.1: just under 3A090.b
 		{"nvidia-rtx-4090", graph.Unknown, graph.Yes, graph.Category3A090a},
 		{"biren-br100", graph.Yes, graph.Yes, graph.Category3A090a},
 		// 784 GB/s (Huawei) against 400 GB/s (DigiTimes): 2022 unknown.
