@@ -5,9 +5,9 @@ import (
 	"strconv"
 )
 
-// Chip specification attributes. Each is a number attribute of a CHIP
-// entity, in the unit its name ends with; the README's data section
-// documents them. Throughputs are dense (without structured sparsity): a
+// Chip specification attributes of CHIP entities, numbers in the unit
+// their name ends with (SpecUnits) but for memory_type (a string) and
+// die_area_incomplete (a bool); the README's data section documents them. Throughputs are dense (without structured sparsity): a
 // figure a source gives only with sparsity goes in the _sparse_ attribute
 // and counts for nothing below.
 const (
@@ -104,9 +104,6 @@ const (
 // above (Max +Inf) or below (Min 0) when an input bounds it only on one
 // side.
 type Range struct{ Min, Max float64 }
-
-// Exact reports whether the range is a single value.
-func (r Range) Exact() bool { return r.Min == r.Max }
 
 // ExportControl is a chip's ECCN 3A090 assessment, computed from its cited
 // specification attributes. A nil figure or an Unknown answer means the
