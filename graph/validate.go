@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"regexp"
 	"slices"
@@ -304,8 +305,14 @@ func CheckValue(t AttrType, value string) error {
 			return fmt.Errorf("empty string value")
 		}
 	case AttrNumber:
-		if _, err := strconv.ParseFloat(value, 64); err != nil {
+		// ParseFloat also reads NaN and Inf, which no source gives and
+		// which JSON, GraphQL and the exports cannot carry.
+		f, err := strconv.ParseFloat(value, 64)
+		switch {
+		case err != nil:
 			return fmt.Errorf("%q is not a number", value)
+		case math.IsNaN(f) || math.IsInf(f, 0):
+			return fmt.Errorf("%q is not a finite number", value)
 		}
 	case AttrBool:
 		if value != "true" && value != "false" {

@@ -174,7 +174,8 @@ func (s *Schema) kindFields(k graph.Kind) graphql.Fields {
 				}
 				return s.others(p.Context, e.ID, rs, graph.KindMemory)
 			}},
-			"usedIn": ents("What uses the chip as a component (USES_COMPONENT sources), e.g. systems.", graph.In, graph.UsesComponent),
+			"usedIn":        ents("What uses the chip as a component (USES_COMPONENT sources), e.g. systems.", graph.In, graph.UsesComponent),
+			"exportControl": s.exportControlField(),
 		}
 	case graph.KindSanction, graph.KindRegulation:
 		return graphql.Fields{

@@ -75,6 +75,7 @@ func (s *Schema) queryType() *graphql.Object {
 					return paginate(list, entityID, first, argString(p, "after"))
 				},
 			},
+			"chips": s.chipsField(),
 			"relations": {
 				Type:        nn(t.relConn),
 				Description: "Relations sorted by id, filtered by type, endpoints, SUPPLIES category and date.",

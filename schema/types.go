@@ -32,6 +32,11 @@ type types struct {
 	subgraph   *graphql.Object
 	stats      *graphql.Object
 	enums      []*graphql.Enum
+
+	// exportcontrol.go
+	exportControl   *graphql.Object
+	exportThreshold *graphql.Enum
+	thresholdAnswer *graphql.Enum
 }
 
 // objectNames maps each kind to its GraphQL object type name.
@@ -223,6 +228,7 @@ func (s *Schema) build() error {
 	t.entityConn = conn("Entity", t.entity, "A page of entities, sorted by id.")
 	t.relConn = conn("Relation", t.relation, "A page of relations, sorted by id.")
 	t.sourceConn = conn("Source", t.source, "A page of sources, sorted by key.")
+	s.buildExportControlTypes()
 
 	for _, k := range graph.Kinds {
 		k := k
