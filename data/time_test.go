@@ -66,8 +66,9 @@ func TestEndedHasValidTo(t *testing.T) {
 }
 
 // existenceAttrs are the attributes that date an entity's beginning:
-// founding for organisations, announcement or launch for products.
-var existenceAttrs = []string{"founded", "established", "announced", "launched", "released", "presented"}
+// founding for organisations, announcement or launch for products, the
+// date of a sanction or regulation (which may be made public later).
+var existenceAttrs = []string{"founded", "established", "announced", "launched", "released", "presented", "date"}
 
 // existsFrom is the earliest date an entity's non-disputed existence
 // attributes give, and the attribute.
@@ -210,12 +211,19 @@ func TestNoForeignSupplyToListedFirmAfterListing(t *testing.T) {
 	// probe of Nvidia, say) do not bar foreign firms from supplying.
 	foreignIssued := map[string]bool{}
 	for _, r := range rels {
-		if b := ents[r.To]; r.Type == graph.IssuedBy && b != nil && b.Country != "" && b.Country != "CN" {
+		// The DoD's 1260H designations bar Pentagon contracts, not supply.
+		if b := ents[r.To]; r.Type == graph.IssuedBy && b != nil && b.Country != "" && b.Country != "CN" && b.ID != "us-dod" {
 			foreignIssued[r.From] = true
 		}
 	}
-	listed := map[string]graph.Date{} // target -> earliest listing date
-	listing := map[string]string{}
+	// A listing holds from the sanction's date until its TARGETS relation
+	// ends (a list withdrawn, a rule suspended).
+	type listing struct {
+		sanction string
+		date     graph.Date
+		until    int // the TARGETS relation's end, as end gives it
+	}
+	listings := map[string][]listing{} // target -> its listings
 	for _, r := range rels {
 		if r.Type != graph.Targets || !foreignIssued[r.From] {
 			continue
@@ -232,21 +240,26 @@ func TestNoForeignSupplyToListedFirmAfterListing(t *testing.T) {
 		if err != nil || d.IsZero() {
 			continue
 		}
-		if old, ok := listed[r.To]; !ok || d.First() < old.First() {
-			listed[r.To], listing[r.To] = d, s.ID
-		}
+		listings[r.To] = append(listings[r.To], listing{s.ID, d, end(r.Relation)})
 	}
 	checked := 0
 	for _, r := range rels {
-		d, ok := listed[r.To]
 		from := ents[r.From]
-		if r.Type != graph.Supplies || !ok || from == nil || from.Country == "" || from.Country == "CN" {
+		if r.Type != graph.Supplies || len(listings[r.To]) == 0 || from == nil || from.Country == "" || from.Country == "CN" {
 			continue
 		}
 		checked++
-		if end(r.Relation) > d.Last() && !hasLicence(r.Relation) && strings.TrimSpace(r.Note) == "" && r.Status != graph.StatusDisputed {
-			t.Errorf("%s: %s (%s) supplies %s after %s (%s) with no licence property, no note and not disputed",
-				r, r.From, from.Country, r.To, listing[r.To], d)
+		if hasLicence(r.Relation) || strings.TrimSpace(r.Note) != "" || r.Status == graph.StatusDisputed {
+			continue
+		}
+		for _, l := range listings[r.To] {
+			// The supply holds on some day after the listing's date on
+			// which the listing still holds.
+			if after := l.date.Last(); end(r.Relation) > after && l.until > after && r.ValidFrom.First() <= l.until {
+				t.Errorf("%s: %s (%s) supplies %s after %s (%s) with no licence property, no note and not disputed",
+					r, r.From, from.Country, r.To, l.sanction, l.date)
+				break
+			}
 		}
 	}
 	t.Logf("%d foreign supplies to sanctioned firms checked", checked)
