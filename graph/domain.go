@@ -153,10 +153,13 @@ type Relation struct {
 	Properties []Attribute  `json:"properties,omitempty"`
 	ValidFrom  Date         `json:"validFrom,omitzero"`
 	ValidTo    Date         `json:"validTo,omitzero"`
-	Status     Status       `json:"status"`
-	Note       string       `json:"note,omitempty"`
-	Sources    []string     `json:"sources"`
-	Origins    []Origin     `json:"origins,omitempty"`
+	// FirstReported is true when ValidFrom is only the date the relation
+	// was first reported, not a known start (issue 11).
+	FirstReported bool     `json:"firstReported,omitempty"`
+	Status        Status   `json:"status"`
+	Note          string   `json:"note,omitempty"`
+	Sources       []string `json:"sources"`
+	Origins       []Origin `json:"origins,omitempty"`
 }
 
 // Prop returns the relation's property named name (see Entity.Attr).

@@ -574,6 +574,15 @@ func (r *reader) str(l loc, k, v *yaml.Node) string {
 	return v.Value
 }
 
+// boolean returns the YAML boolean v.
+func (r *reader) boolean(l loc, k, v *yaml.Node) bool {
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" {
+		r.fail(l, k.Line, "want true or false, got %s", describe(v))
+		return false
+	}
+	return v.Value == "true"
+}
+
 // strs returns the texts of the sequence of scalars v.
 func (r *reader) strs(l loc, k, v *yaml.Node) []string {
 	items, ok := r.list(l, k, v)
@@ -864,7 +873,7 @@ func canonNumber(s string) (string, bool) {
 func (r *reader) relation(l loc, m *yaml.Node) graph.Relation {
 	var rel graph.Relation
 	idLine := m.Line
-	r.fields(l, m, []string{"id", "type", "from", "to", "category", "product", "properties", "validFrom", "validTo", "status", "note", "sources"}, func(key string, k, v *yaml.Node) {
+	r.fields(l, m, []string{"id", "type", "from", "to", "category", "product", "properties", "validFrom", "firstReported", "validTo", "status", "note", "sources"}, func(key string, k, v *yaml.Node) {
 		fl := l.field(key)
 		switch key {
 		case "id":
@@ -883,6 +892,8 @@ func (r *reader) relation(l loc, m *yaml.Node) graph.Relation {
 			rel.Properties = r.attributes(fl, k, v)
 		case "validFrom":
 			rel.ValidFrom = r.date(fl, k, v)
+		case "firstReported":
+			rel.FirstReported = r.boolean(fl, k, v)
 		case "validTo":
 			rel.ValidTo = r.date(fl, k, v)
 		case "status":
