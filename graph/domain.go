@@ -153,8 +153,9 @@ type Relation struct {
 	Properties []Attribute  `json:"properties,omitempty"`
 	ValidFrom  Date         `json:"validFrom,omitzero"`
 	ValidTo    Date         `json:"validTo,omitzero"`
-	// FirstReported is true when ValidFrom is only the date the relation
-	// was first reported, not a known start (issue 11).
+	// FirstReported says ValidFrom is only the date the relation was first
+	// reported (the earliest source, or a dataset's edition), not a known
+	// start: the relation may have held earlier.
 	FirstReported bool     `json:"firstReported,omitempty"`
 	Status        Status   `json:"status"`
 	Note          string   `json:"note,omitempty"`

@@ -63,7 +63,8 @@ import (
 // 2024-05-01 a date and anything else (including "2024-05-01" in quotes, or
 // 2024-05) a string. A relation's id is optional and defaults to
 // graph.DefaultRelationID(from, type, to); the other relation fields are id,
-// category, product, properties, validFrom, validTo and note.
+// category, product, properties, validFrom, validTo, firstReported (true
+// when validFrom is only the date of the first report) and note.
 //
 // Every error names the file and line it is about and the field within the
 // file, e.g. "data/chips.yaml:12: relations[4].to: unknown entity \"x\"",
@@ -574,15 +575,6 @@ func (r *reader) str(l loc, k, v *yaml.Node) string {
 	return v.Value
 }
 
-// boolean returns the YAML boolean v.
-func (r *reader) boolean(l loc, k, v *yaml.Node) bool {
-	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" {
-		r.fail(l, k.Line, "want true or false, got %s", describe(v))
-		return false
-	}
-	return v.Value == "true"
-}
-
 // strs returns the texts of the sequence of scalars v.
 func (r *reader) strs(l loc, k, v *yaml.Node) []string {
 	items, ok := r.list(l, k, v)
@@ -597,6 +589,18 @@ func (r *reader) strs(l loc, k, v *yaml.Node) []string {
 		out = append(out, r.str(il, item, item))
 	}
 	return out
+}
+
+// bool returns the YAML boolean v (true or false; a null is false).
+func (r *reader) bool(l loc, k, v *yaml.Node) bool {
+	if isNull(v) {
+		return false
+	}
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" || (v.Value != "true" && v.Value != "false") {
+		r.fail(l, k.Line, "want true or false, got %s", describe(v))
+		return false
+	}
+	return v.Value == "true"
 }
 
 // date parses the scalar v as a graph.Date. Unquoted YAML dates and years
@@ -873,7 +877,7 @@ func canonNumber(s string) (string, bool) {
 func (r *reader) relation(l loc, m *yaml.Node) graph.Relation {
 	var rel graph.Relation
 	idLine := m.Line
-	r.fields(l, m, []string{"id", "type", "from", "to", "category", "product", "properties", "validFrom", "firstReported", "validTo", "status", "note", "sources"}, func(key string, k, v *yaml.Node) {
+	r.fields(l, m, []string{"id", "type", "from", "to", "category", "product", "properties", "validFrom", "validTo", "firstReported", "status", "note", "sources"}, func(key string, k, v *yaml.Node) {
 		fl := l.field(key)
 		switch key {
 		case "id":
@@ -892,10 +896,10 @@ func (r *reader) relation(l loc, m *yaml.Node) graph.Relation {
 			rel.Properties = r.attributes(fl, k, v)
 		case "validFrom":
 			rel.ValidFrom = r.date(fl, k, v)
-		case "firstReported":
-			rel.FirstReported = r.boolean(fl, k, v)
 		case "validTo":
 			rel.ValidTo = r.date(fl, k, v)
+		case "firstReported":
+			rel.FirstReported = r.bool(fl, k, v)
 		case "status":
 			rel.Status = graph.Status(r.str(fl, k, v))
 		case "note":
