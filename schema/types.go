@@ -313,6 +313,11 @@ func (s *Schema) build() error {
 		return err
 	}
 	s.gql = gs
+	if s.as, s.sdl, err = validationSchema(gs); err != nil {
+		return err
+	}
+	s.rules = validationRules(&s.gql)
+	s.intro = newIntrospection(s.as)
 	s.finish()
 	return nil
 }
@@ -322,6 +327,12 @@ func (s *Schema) build() error {
 // records which objects implement each interface (graphql-go's
 // IsPossibleType writes a cache on every call).
 func (s *Schema) finish() {
+	for _, o := range s.intro.objects {
+		s.wrapResolvers(o)
+	}
+	for _, fd := range []*graphql.FieldDefinition{s.intro.schemaField, s.intro.typeField} {
+		fd.Resolve = s.safe(fd.Resolve)
+	}
 	s.possible = map[string]map[string]bool{}
 	for name, typ := range s.gql.TypeMap() {
 		if strings.HasPrefix(name, "__") {
@@ -329,13 +340,7 @@ func (s *Schema) finish() {
 		}
 		switch t := typ.(type) {
 		case *graphql.Object:
-			for _, fd := range t.Fields() {
-				r := fd.Resolve
-				if r == nil {
-					r = graphql.DefaultResolveFn
-				}
-				fd.Resolve = s.safe(r)
-			}
+			s.wrapResolvers(t)
 		case *graphql.Interface:
 			t.Fields()
 			s.possible[name] = map[string]bool{}
@@ -352,6 +357,17 @@ func (s *Schema) finish() {
 				t.ParseValue(v.Name)
 			}
 		}
+	}
+}
+
+// wrapResolvers wraps every resolver of t with safe.
+func (s *Schema) wrapResolvers(t *graphql.Object) {
+	for _, fd := range t.Fields() {
+		r := fd.Resolve
+		if r == nil {
+			r = graphql.DefaultResolveFn
+		}
+		fd.Resolve = s.safe(r)
 	}
 }
 
