@@ -34,6 +34,8 @@ const (
 	// docCacheMaxQuery is the longest query text cached: a bounded number
 	// of entries must not mean an unbounded amount of memory.
 	docCacheMaxQuery = 32 << 10
+	// maxValidationErrors bounds the errors reported for one document.
+	maxValidationErrors = 100
 )
 
 // document is one query text.
@@ -50,7 +52,13 @@ type document struct {
 func (d *document) validate(s *Schema) []Error {
 	d.validateOnce.Do(func() {
 		s.validations.Add(1)
-		for _, ge := range validator.ValidateWithRules(s.as, d.doc, s.rules) {
+		errs := validator.ValidateWithRules(s.as, d.doc, s.rules)
+		for i, ge := range errs {
+			if i == maxValidationErrors {
+				// As graphql-js's validate does with its maxErrors option.
+				d.validation = append(d.validation, newError(CodeValidationFailed, "Too many validation errors, error limit reached. Validation aborted."))
+				break
+			}
 			d.validation = append(d.validation, gqlError(CodeValidationFailed, ge))
 		}
 	})
