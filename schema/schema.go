@@ -165,6 +165,9 @@ type Schema struct {
 	sdl   string
 	rules *rules.Rules
 	intro *introspection
+	// leaves are the fields the executor reads without a resolver, by
+	// "Type.field" (types.go).
+	leaves map[string]func(any) (string, bool)
 
 	docs        *lru[string, *document] // see cache.go
 	validations atomic.Int64            // documents validated, for tests
@@ -262,8 +265,15 @@ func (s *Schema) Execute(ctx context.Context, req Request) *Result {
 	}
 
 	ri := reqInfo{authorized: req.Authorized, requestID: req.RequestID}
-	data, fieldErrs, runErr := s.execute(context.WithValue(ctx, ctxKey{}, ri), d.doc, op, vars, introBudget, req.RequestID)
+	data, fieldErrs, runErr := s.execute(context.WithValue(ctx, ctxKey{}, ri), d.doc, op, vars, introBudget, int(d.dataSize.Load()), req.RequestID)
+	d.dataSize.Store(int64(len(data)))
 	switch {
+	case errors.Is(runErr, errExecutorPanic):
+		e := newError(CodeInternal, "internal error")
+		if req.RequestID != "" {
+			e.Extensions["requestId"] = req.RequestID
+		}
+		return fail(e)
 	case errors.Is(runErr, errIntrospectionTooComplex):
 		return fail(*limitError(CodeTooComplex, s.cfg.MaxComplexity+1, s.cfg.MaxComplexity,
 			fmt.Sprintf("the query's introspection produces more objects than its complexity limit of %d allows", s.cfg.MaxComplexity)))
@@ -327,11 +337,6 @@ func (s *Schema) safe(fn graphql.FieldResolveFn) graphql.FieldResolveFn {
 				res, err = nil, &internalError{cause: fmt.Errorf("panic: %v", r)}
 			}
 		}()
-		if p.Context != nil {
-			if err := p.Context.Err(); err != nil {
-				return nil, err
-			}
-		}
 		res, err = fn(p)
 		if err != nil {
 			err = fromStoreError(err)
