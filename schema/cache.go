@@ -2,105 +2,169 @@ package schema
 
 import (
 	"container/list"
-	"errors"
+	"fmt"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/graphql-go/graphql"
-	"github.com/graphql-go/graphql/gqlerrors"
-	"github.com/graphql-go/graphql/language/ast"
-	"github.com/graphql-go/graphql/language/parser"
-	"github.com/graphql-go/graphql/language/source"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
+	"github.com/vektah/gqlparser/v2/validator"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 )
 
-// The document cache keeps, per query text, the parsed document (or the
-// parse error) and, once the document has passed the query limits of some
-// request, its validation result. Clients repeat the same query texts with
-// different variables, so parsing and validating (a fifth of a small
-// query's cost) is done once per text. The limits are still checked per
-// request: they depend on the variables.
+// The document cache keeps, per query text, the parsed document with the
+// errors that stop it before validation (parse errors and the structural
+// bounds of bounds.go) and, once asked for, its validation result. Clients
+// repeat the same query texts with different variables, so a cached
+// document costs no parsing, bounding or validation per request. What
+// depends on variables (complexity, coercion) is done per request.
 //
-// A cached *ast.Document is shared by concurrent requests; graphql-go's
-// validator and executor, and checkLimits, only read it.
+// A cached document is shared by concurrent requests. Validation writes
+// its type annotations into the AST; it runs once, under validateOnce,
+// before anyone executes the document.
 const (
 	docCacheEntries = 512
 	// docCacheMaxQuery is the longest query text cached: a bounded number
 	// of entries must not mean an unbounded amount of memory.
 	docCacheMaxQuery = 32 << 10
+	// maxValidationErrors bounds the errors reported for one document.
+	maxValidationErrors = 100
 )
 
-// parsedDoc is one cached query text.
-type parsedDoc struct {
-	doc      *ast.Document
-	parseErr *Error // the CodeParseFailed error when the text does not parse
-	ops      []*ast.OperationDefinition
+// document is one query text.
+type document struct {
+	doc  *ast.QueryDocument
+	errs []Error // parse or structural errors; nil when doc may be validated
 
 	validateOnce sync.Once
 	validation   []Error // CodeValidationFailed errors; nil when valid
+
+	// dataSize is the size of the last response's data, to size the next
+	// one's buffer.
+	dataSize atomic.Int64
 }
 
 // validate returns the validation errors of d's document, validating it
 // the first time only.
-func (d *parsedDoc) validate(s *Schema) []Error {
+func (d *document) validate(s *Schema) []Error {
 	d.validateOnce.Do(func() {
 		s.validations.Add(1)
-		v := graphql.ValidateDocument(&s.gql, d.doc, nil)
-		if v.IsValid {
-			return
-		}
-		for _, fe := range v.Errors {
-			e := newError(CodeValidationFailed, cleanMessage(fe.Message))
-			for _, l := range fe.Locations {
-				e.Locations = append(e.Locations, Location{Line: l.Line, Column: l.Column})
+		errs := validator.ValidateWithRules(s.as, d.doc, s.rules)
+		for i, ge := range errs {
+			if i == maxValidationErrors {
+				// As graphql-js's validate does with its maxErrors option.
+				d.validation = append(d.validation, newError(CodeValidationFailed, "Too many validation errors, error limit reached. Validation aborted."))
+				break
 			}
-			d.validation = append(d.validation, e)
+			d.validation = append(d.validation, gqlError(CodeValidationFailed, ge))
 		}
 	})
 	return d.validation
 }
 
-// parse parses query into a parsedDoc (never nil).
-func parse(query string) *parsedDoc {
-	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{
-		Body: []byte(query), Name: "GraphQL request",
-	})})
+// parse parses query and checks its structure (never nil).
+func (s *Schema) parse(query string) *document {
+	if at := loneSurrogate(query); at >= 0 {
+		line := 1 + strings.Count(query[:at], "\n")
+		col := 1 + utf8.RuneCountInString(query[strings.LastIndexByte(query[:at], '\n')+1:at])
+		e := newError(CodeParseFailed, fmt.Sprintf("Syntax Error: Invalid Unicode escape sequence: %q.", query[at:at+6]))
+		e.Locations = []Location{{Line: line, Column: col}}
+		return &document{errs: []Error{e}}
+	}
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Name: "GraphQL request", Input: query}, s.cfg.MaxTokens)
 	if err != nil {
-		var locs []Location
-		var ge *gqlerrors.Error
-		if errors.As(err, &ge) {
-			for _, l := range ge.Locations {
-				locs = append(locs, Location{Line: l.Line, Column: l.Column})
-			}
+		ge, ok := err.(*gqlerror.Error)
+		if !ok {
+			ge = gqlerror.Wrap(err)
 		}
-		msg := "syntax error"
-		if ge != nil {
-			msg = ge.Message
+		e := gqlError(parseErrorCode(ge.Message), ge)
+		if e.Code() == CodeParseFailed {
+			e.Message = "Syntax Error: " + e.Message
 		}
-		e := newError(CodeParseFailed, msg)
-		e.Locations = locs
-		return &parsedDoc{parseErr: &e}
+		return &document{errs: []Error{e}}
 	}
-	d := &parsedDoc{doc: doc}
-	for _, def := range doc.Definitions {
-		if op, ok := def.(*ast.OperationDefinition); ok {
-			d.ops = append(d.ops, op)
-		}
-	}
-	return d
+	return &document{doc: doc, errs: s.checkStructure(doc)}
 }
 
-// document returns the parsedDoc of query, from the cache when it is there.
-func (s *Schema) document(query string) *parsedDoc {
+func gqlError(code string, ge *gqlerror.Error) Error {
+	e := newError(code, cleanMessage(ge.Message))
+	for _, l := range ge.Locations {
+		e.Locations = append(e.Locations, Location{Line: l.Line, Column: l.Column})
+	}
+	return e
+}
+
+// document returns the document of query, from the cache when it is there.
+func (s *Schema) document(query string) *document {
 	if len(query) > docCacheMaxQuery {
-		return parse(query)
+		return s.parse(query)
 	}
 	if d, ok := s.docs.get(query); ok {
 		return d
 	}
 	// Two requests missing at once both parse; both then use the one
 	// added first, so it is validated once.
-	return s.docs.addIfAbsent(query, parse(query))
+	return s.docs.addIfAbsent(query, s.parse(query))
+}
+
+// validationRules are the specification's rules (graphql-js's
+// specifiedRules, in gqlparser's port) without the "Did you mean"
+// suggestions, which would let clients probe the schema with introspection
+// off, plus scalarLiterals.
+func validationRules(gs *graphql.Schema) *rules.Rules {
+	r := rules.NewDefaultRules()
+	for _, pair := range [][2]core.Rule{
+		{rules.FieldsOnCorrectTypeRule, rules.FieldsOnCorrectTypeRuleWithoutSuggestions},
+		{rules.KnownArgumentNamesRule, rules.KnownArgumentNamesRuleWithoutSuggestions},
+		{rules.KnownTypeNamesRule, rules.KnownTypeNamesRuleWithoutSuggestions},
+		{rules.ScalarLeafsRule, rules.ScalarLeafsRuleWithoutSuggestions},
+		{rules.ValuesOfCorrectTypeRule, rules.ValuesOfCorrectTypeRuleWithoutSuggestions},
+	} {
+		r.RemoveRule(pair[0].Name)
+		r.AddRule(pair[1].Name, pair[1].RuleFunc)
+	}
+	r.AddRule("ScalarLiterals", scalarLiterals(gs))
+	return r
+}
+
+// scalarLiterals checks what gqlparser's ValuesOfCorrectType leaves out
+// and graphql-js checks: an Int literal must fit in 32 bits, and a literal
+// of a custom scalar (Date) must parse with the scalar's own ParseLiteral.
+func scalarLiterals(gs *graphql.Schema) core.RuleFunc {
+	return func(observers *core.Events, addError core.AddErrFunc) {
+		observers.OnValue(func(_ *core.Walker, v *ast.Value) {
+			if v.Definition == nil || v.Definition.Kind != ast.Scalar {
+				return
+			}
+			switch v.Kind {
+			case ast.Variable, ast.NullValue, ast.ListValue, ast.ObjectValue:
+				return
+			}
+			switch name := v.Definition.Name; {
+			case name == "Int" && v.Kind == ast.IntValue:
+				if _, err := strconv.ParseInt(v.Raw, 10, 32); err != nil {
+					addError(core.Message(`Int cannot represent non 32-bit signed integer value: %s`, truncate(v.Raw, 100)), core.At(v.Position))
+				}
+			case builtinScalar(name):
+			default:
+				sc, ok := gs.Type(name).(*graphql.Scalar)
+				if !ok {
+					return
+				}
+				if _, err := coerceScalarLiteral(v, sc, nil); err != nil {
+					addError(core.Message(`Expected value of type "%s", found %s%s.`, name, truncate(v.String(), 100), scalarHint(sc)), core.At(v.Position))
+				}
+			}
+		})
+	}
 }
 
 // lru is a fixed-capacity least-recently-used map, safe for concurrent use.
@@ -131,17 +195,6 @@ func (c *lru[K, V]) get(k K) (V, bool) {
 	return zero, false
 }
 
-func (c *lru[K, V]) add(k K, v V) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.items[k]; ok {
-		el.Value.(*lruEntry[K, V]).val = v
-		c.ll.MoveToFront(el)
-		return
-	}
-	c.insertLocked(k, v)
-}
-
 // insertLocked adds k, which is not there, evicting as needed.
 func (c *lru[K, V]) insertLocked(k K, v V) {
 	c.items[k] = c.ll.PushFront(&lruEntry[K, V]{key: k, val: v})
@@ -156,13 +209,12 @@ func (c *lru[K, V]) insertLocked(k K, v V) {
 // under k.
 func (c *lru[K, V]) addIfAbsent(k K, v V) V {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if el, ok := c.items[k]; ok {
 		c.ll.MoveToFront(el)
-		c.mu.Unlock()
 		return el.Value.(*lruEntry[K, V]).val
 	}
 	c.insertLocked(k, v)
-	c.mu.Unlock()
 	return v
 }
 

@@ -13,9 +13,9 @@ import (
 func (s *Schema) entityFields(relationsArgs graphql.FieldConfigArgument) graphql.Fields {
 	t := s.types
 	return graphql.Fields{
-		"id":          {Type: nn(graphql.ID), Resolve: entField(func(e *graph.Entity) any { return e.ID })},
-		"kind":        {Type: nn(t.kind), Resolve: entField(func(e *graph.Entity) any { return e.Kind })},
-		"name":        {Type: nn(graphql.String), Resolve: entField(func(e *graph.Entity) any { return e.Name })},
+		"id":          {Type: nn(graphql.ID), Resolve: entityLeaves["id"].resolve()},
+		"kind":        {Type: nn(t.kind), Resolve: entityLeaves["kind"].resolve()},
+		"name":        {Type: nn(graphql.String), Resolve: entityLeaves["name"].resolve()},
 		"aliases":     {Type: listOf(graphql.String), Resolve: entField(func(e *graph.Entity) any { return nonNil(e.Aliases) })},
 		"country":     {Type: graphql.String, Description: "ISO 3166-1 alpha-2 code.", Resolve: entField(func(e *graph.Entity) any { return strOrNil(e.Country) })},
 		"description": {Type: graphql.String, Resolve: entField(func(e *graph.Entity) any { return strOrNil(e.Description) })},

@@ -26,6 +26,7 @@ const (
 	CodeTooComplex         = "QUERY_TOO_COMPLEX"
 	CodeTooManyAliases     = "TOO_MANY_ALIASES"
 	CodeTooManyOperations  = "TOO_MANY_OPERATIONS"
+	CodeTooLarge           = "QUERY_TOO_LARGE"      // a size bound of bounds.go: bytes, tokens, fields, values, variables
 	CodeMutationNotAllowed = "MUTATION_NOT_ALLOWED" // mutation in a Request.ReadOnly request (HTTP GET)
 	CodeTimeout            = "TIMEOUT"
 	CodeCancelled          = "CANCELLED"

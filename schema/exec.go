@@ -7,231 +7,265 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"runtime/debug"
 	"strconv"
 
 	"github.com/graphql-go/graphql"
-	"github.com/graphql-go/graphql/language/ast"
+	gqlast "github.com/vektah/gqlparser/v2/ast"
 )
 
-// The direct executor runs a validated query whose execution raises no
-// error, writing the JSON of its data as it goes. graphql-go's executor
-// spends about 5 µs on every returned object (maps for the collected
-// fields, a map per result object, a ResolveInfo and an argument map per
-// field, a result tree to marshal afterwards); that made a 2-hop
-// neighbourhood several times slower than the traversal under it. This one
-// collects the fields of each selection set once per runtime type and
-// request, coerces each field's arguments once per request, and writes the
-// response in one buffer, in the query's field order.
+// The executor runs every validated operation: queries, mutations (their
+// root fields one after another, as the specification asks), introspection,
+// and requests whose fields fail, with the specification's errors, paths
+// and null propagation. It writes the response's JSON in one buffer as it
+// goes, in the query's field order (section 7.2.2: "the order of fields in
+// the response map is the order in which they were requested").
 //
-// It gives up (errDirectUnsupported) on anything beyond the happy path: a
-// resolver error, a null in a non-null position, a failed type resolution,
-// a variable that does not coerce, introspection, a mutation. The caller
-// then runs graphql-go's executor on the same request, which produces the
-// errors and partial data the GraphQL specification asks for. Queries have
-// no side effects, so running one twice changes nothing but its cost, and
-// only requests that fail pay it. TestDirectExecutorMatchesGraphQLGo and
-// TestDirectExecutorRandomQueries hold the two executors to the same data
-// on hand-written, README and generated queries.
+// The fields of each selection set are collected once per runtime type and
+// request (CollectFields, section 6.3.2), with their arguments coerced
+// once. A field that resolves to null in a non-null position makes its
+// parent null (section 6.4.4); the parent's JSON is cut back to where it
+// started and null written instead.
 //
-// Resolvers see the ResolveParams graphql-go would give them except
-// Info.Path, which is nil here: no resolver of this package reads it.
+// Resolvers are graphql-go field resolvers; they get the ResolveParams
+// graphql-go would give them, except Info.FieldASTs, Info.Operation and
+// Info.Path, which are graphql-go AST values no resolver of this package
+// reads.
 
-var errDirectUnsupported = errors.New("schema: left to graphql-go's executor")
+// errNull is returned up the tree when a non-null position got null: the
+// nearest nullable ancestor becomes null. The error itself was recorded
+// where it happened.
+var errNull = errors.New("schema: null in a non-null position")
 
-// giveUp wraps errDirectUnsupported with the reason, for tests and
-// debugging; only requests that fail pay for the formatting.
-func giveUp(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{errDirectUnsupported}, args...)...)
-}
+// errAborted stops execution: the request's context is done.
+var errAborted = errors.New("schema: execution aborted")
+
+// errExecutorPanic is a bug of the executor, logged with its stack.
+var errExecutorPanic = errors.New("schema: panic in the executor")
+
+// errIntrospectionTooComplex stops execution: introspection produced more
+// objects than the complexity limit left for it.
+var errIntrospectionTooComplex = errors.New("schema: introspection too complex")
+
+const ctxCheckEvery = 64
 
 // fieldPlan is one response key of a selection set collected for one
-// object type: the fields merged under the key, its definition and its
-// arguments, computed once per request.
+// object type: the fields merged under the key, their definition and
+// their coerced arguments.
 type fieldPlan struct {
 	key      string
-	asts     []*ast.Field
+	fields   []*gqlast.Field
 	def      *graphql.FieldDefinition // nil for __typename
-	resolve  graphql.FieldResolveFn
+	leaf     func(any) (string, bool) // the field is a leaf (types.go)
 	args     map[string]any
+	argsErr  error // the arguments do not coerce: a field error
 	info     graphql.ResolveInfo
 	children map[*graphql.Object][]*fieldPlan // sub-selections by runtime type, built on first use
+	// last is the runtime type children was last asked for, and its
+	// plans: a list's items are mostly of one type.
+	lastObj   *graphql.Object
+	lastPlans []*fieldPlan
 }
 
-type directExec struct {
+type execution struct {
+	s         *Schema
 	ctx       context.Context
-	schema    *graphql.Schema
-	possible  map[string]map[string]bool // Schema.possible
-	op        *ast.OperationDefinition
-	fragments map[string]ast.Definition
+	fragments map[string]*gqlast.FragmentDefinition
 	vars      map[string]any
 	buf       []byte
+	errs      []Error
+	path      []any
+	requestID string
+
+	fields int // resolved so far
+
+	// introBudget is what the complexity limit leaves for the objects
+	// introspection produces (limits.go); introObjects counts them.
+	introBudget, introObjects int
 }
 
-// executeDirect runs op of doc and returns its data as JSON, or
-// errDirectUnsupported when graphql-go's executor must run it instead.
-func (s *Schema) executeDirect(ctx context.Context, doc *ast.Document, op *ast.OperationDefinition, variables map[string]any) (data json.RawMessage, err error) {
-	if op.Operation != ast.OperationTypeQuery {
-		return nil, giveUp("a %s", op.Operation)
+// execute runs op and returns its data (JSON; "null" when a null reached
+// the root) and its field errors, or errAborted when ctx ended first.
+func (s *Schema) execute(ctx context.Context, doc *gqlast.QueryDocument, op *gqlast.OperationDefinition, vars map[string]any, introBudget, sizeHint int, requestID string) (data json.RawMessage, errs []Error, err error) {
+	x := &execution{
+		s: s, ctx: ctx, vars: vars, requestID: requestID, introBudget: introBudget,
+		fragments: make(map[string]*gqlast.FragmentDefinition, len(doc.Fragments)),
+		buf:       make([]byte, 0, max(sizeHint+sizeHint/4, 1024)),
+		path:      make([]any, 0, 16),
 	}
 	defer func() {
+		// The resolvers recover their own panics (safe); this is for the
+		// executor's.
 		if r := recover(); r != nil {
-			data, err = nil, giveUp("panic: %v", r)
+			s.cfg.Logger.ErrorContext(ctx, "graphql: panic in the executor", "request_id", requestID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			data, errs, err = nil, nil, errExecutorPanic
 		}
 	}()
-	x := &directExec{ctx: ctx, schema: &s.gql, possible: s.possible, op: op, fragments: map[string]ast.Definition{}}
-	for _, def := range doc.Definitions {
-		if f, ok := def.(*ast.FragmentDefinition); ok && f.Name != nil {
-			x.fragments[f.Name.Value] = f
-		}
-	}
-	if x.vars, err = x.coerceVariables(variables); err != nil {
-		return nil, err
+	for _, f := range doc.Fragments {
+		x.fragments[f.Name] = f
 	}
 	root := s.gql.QueryType()
-	plans, err := x.collect(root, []*ast.SelectionSet{op.SelectionSet})
-	if err != nil {
-		return nil, err
+	if op.Operation == gqlast.Mutation {
+		root = s.gql.MutationType()
 	}
-	x.buf = make([]byte, 0, 4096)
-	if err := x.object(root, plans, nil); err != nil {
-		return nil, err
+	plans := x.collect(root, []gqlast.SelectionSet{op.SelectionSet})
+	err = x.object(root, plans, nil)
+	switch {
+	case errors.Is(err, errAborted), errors.Is(err, errIntrospectionTooComplex):
+		return nil, nil, err
+	case errors.Is(err, errNull):
+		return json.RawMessage("null"), x.errs, nil
+	case err != nil:
+		return nil, nil, err
 	}
-	return x.buf, nil
+	return x.buf, x.errs, nil
 }
 
 // collect gathers the fields of sets that apply to obj, in order, merging
-// fields with the same response key, as the specification's CollectFields.
-func (x *directExec) collect(obj *graphql.Object, sets []*ast.SelectionSet) ([]*fieldPlan, error) {
+// fields with the same response key (CollectFields).
+func (x *execution) collect(obj *graphql.Object, sets []gqlast.SelectionSet) []*fieldPlan {
 	var plans []*fieldPlan
-	byKey := map[string]*fieldPlan{}
+	var byKey map[string]*fieldPlan
 	visited := map[string]bool{}
-	var walk func(set *ast.SelectionSet) error
-	walk = func(set *ast.SelectionSet) error {
-		for _, sel := range set.Selections {
+	var walk func(set gqlast.SelectionSet)
+	walk = func(set gqlast.SelectionSet) {
+		for _, sel := range set {
 			switch sel := sel.(type) {
-			case *ast.Field:
+			case *gqlast.Field:
 				if !x.included(sel.Directives) {
 					continue
 				}
-				key := sel.Name.Value
-				if sel.Alias != nil && sel.Alias.Value != "" {
-					key = sel.Alias.Value
+				key := sel.Alias
+				if key == "" {
+					key = sel.Name
 				}
-				if p := byKey[key]; p != nil {
-					p.asts = append(p.asts, sel)
+				if p := findPlan(plans, byKey, key); p != nil {
+					p.fields = append(p.fields, sel)
 					continue
 				}
-				p, err := x.newPlan(obj, key, sel)
-				if err != nil {
-					return err
-				}
-				byKey[key] = p
+				p := x.newPlan(obj, key, sel)
 				plans = append(plans, p)
-			case *ast.InlineFragment:
-				if x.included(sel.Directives) && x.applies(sel.TypeCondition, obj) {
-					if err := walk(sel.SelectionSet); err != nil {
-						return err
+				if len(plans) > 8 {
+					if byKey == nil {
+						byKey = make(map[string]*fieldPlan, 16)
+						for _, q := range plans {
+							byKey[q.key] = q
+						}
 					}
+					byKey[key] = p
 				}
-			case *ast.FragmentSpread:
-				name := sel.Name.Value
-				if visited[name] || !x.included(sel.Directives) {
+			case *gqlast.InlineFragment:
+				if x.included(sel.Directives) && x.applies(sel.TypeCondition, obj) {
+					walk(sel.SelectionSet)
+				}
+			case *gqlast.FragmentSpread:
+				if visited[sel.Name] || !x.included(sel.Directives) {
 					continue
 				}
-				visited[name] = true
-				f, ok := x.fragments[name].(*ast.FragmentDefinition)
-				if ok && x.applies(f.TypeCondition, obj) {
-					if err := walk(f.SelectionSet); err != nil {
-						return err
-					}
+				visited[sel.Name] = true
+				if f := x.fragments[sel.Name]; f != nil && x.applies(f.TypeCondition, obj) {
+					walk(f.SelectionSet)
 				}
 			}
 		}
-		return nil
 	}
 	for _, set := range sets {
-		if set == nil {
-			continue
-		}
-		if err := walk(set); err != nil {
-			return nil, err
-		}
+		walk(set)
 	}
-	for _, p := range plans {
-		p.info.FieldASTs = p.asts // the merged list, now complete
-	}
-	return plans, nil
+	return plans
 }
 
-func (x *directExec) newPlan(obj *graphql.Object, key string, f *ast.Field) (*fieldPlan, error) {
-	p := &fieldPlan{key: key, asts: []*ast.Field{f}}
-	switch f.Name.Value {
-	case "__typename":
-		return p, nil
-	case "__schema", "__type":
-		return nil, giveUp("introspection")
+// findPlan finds the plan of key: a scan while there are few, the map
+// after.
+func findPlan(plans []*fieldPlan, byKey map[string]*fieldPlan, key string) *fieldPlan {
+	if byKey != nil {
+		return byKey[key]
 	}
-	p.def = obj.Fields()[f.Name.Value]
+	for _, p := range plans {
+		if p.key == key {
+			return p
+		}
+	}
+	return nil
+}
+
+func (x *execution) newPlan(obj *graphql.Object, key string, f *gqlast.Field) *fieldPlan {
+	p := &fieldPlan{key: key, fields: []*gqlast.Field{f}}
+	if f.Name == "__typename" {
+		return p
+	}
+	p.def = x.s.fieldDef(obj, f.Name)
 	if p.def == nil {
-		return nil, giveUp("no field %s.%s", obj.Name(), f.Name.Value)
+		// Validation checked every field against the type; the only way
+		// here is a schema and validator that disagree.
+		p.argsErr = fmt.Errorf("no field %s.%s", obj.Name(), f.Name)
+		return p
 	}
-	p.resolve = p.def.Resolve
-	if p.resolve == nil {
-		p.resolve = graphql.DefaultResolveFn
+	if len(f.Arguments) == 0 && len(p.def.Args) == 0 {
+		p.leaf = x.s.leaves[obj.PrivateName+"."+f.Name]
 	}
-	args, err := x.argumentValues(p.def.Args, f.Arguments)
-	if err != nil {
-		return nil, err
-	}
-	p.args = args
+	p.args, p.argsErr = x.s.coerceArguments(p.def.Args, f.Arguments, x.vars)
 	p.info = graphql.ResolveInfo{
-		FieldName:      f.Name.Value,
-		FieldASTs:      p.asts,
+		FieldName:      f.Name,
 		ReturnType:     p.def.Type,
 		ParentType:     obj,
-		Schema:         *x.schema,
-		Fragments:      x.fragments,
-		Operation:      x.op,
 		VariableValues: x.vars,
 	}
-	return p, nil
+	return p
+}
+
+// fieldDef finds a field of obj, including the introspection fields of
+// the query root.
+func (s *Schema) fieldDef(obj *graphql.Object, name string) *graphql.FieldDefinition {
+	if obj == s.gql.QueryType() {
+		switch name {
+		case "__schema":
+			return s.intro.schemaField
+		case "__type":
+			return s.intro.typeField
+		}
+	}
+	return obj.Fields()[name]
 }
 
 // children returns the plans of p's sub-selections for runtime type obj.
-func (x *directExec) children(p *fieldPlan, obj *graphql.Object) ([]*fieldPlan, error) {
+func (x *execution) children(p *fieldPlan, obj *graphql.Object) []*fieldPlan {
+	if p.lastObj == obj {
+		return p.lastPlans
+	}
 	if c, ok := p.children[obj]; ok {
-		return c, nil
+		p.lastObj, p.lastPlans = obj, c
+		return c
 	}
-	sets := make([]*ast.SelectionSet, 0, len(p.asts))
-	for _, f := range p.asts {
-		sets = append(sets, f.SelectionSet)
+	sets := make([]gqlast.SelectionSet, len(p.fields))
+	for i, f := range p.fields {
+		sets[i] = f.SelectionSet
 	}
-	c, err := x.collect(obj, sets)
-	if err != nil {
-		return nil, err
-	}
+	c := x.collect(obj, sets)
 	if p.children == nil {
-		p.children = map[*graphql.Object][]*fieldPlan{}
+		p.children = make(map[*graphql.Object][]*fieldPlan, 1)
 	}
 	p.children[obj] = c
-	return c, nil
+	p.lastObj, p.lastPlans = obj, c
+	return c
 }
 
-// included evaluates @skip and @include (skip wins).
-func (x *directExec) included(dirs []*ast.Directive) bool {
+// included evaluates @skip and @include.
+func (x *execution) included(dirs gqlast.DirectiveList) bool {
 	for _, d := range dirs {
-		var dir *graphql.Directive
-		switch d.Name.Value {
-		case graphql.SkipDirective.Name:
-			dir = graphql.SkipDirective
-		case graphql.IncludeDirective.Name:
-			dir = graphql.IncludeDirective
-		default:
+		if d.Name != "skip" && d.Name != "include" {
 			continue
 		}
-		want := dir == graphql.IncludeDirective
-		args, err := x.argumentValues(dir.Args, d.Arguments)
-		if b, ok := args["if"].(bool); err == nil && ok && b != want {
+		a := d.Arguments.ForName("if")
+		if a == nil {
+			continue
+		}
+		v, err := x.s.coerceLiteral(a.Value, graphql.NewNonNull(graphql.Boolean), x.vars, nil)
+		b, _ := v.(bool)
+		if err != nil {
+			b = false
+		}
+		if (d.Name == "skip") == b {
 			return false
 		}
 	}
@@ -239,21 +273,17 @@ func (x *directExec) included(dirs []*ast.Directive) bool {
 }
 
 // applies reports whether a fragment with type condition cond applies to obj.
-func (x *directExec) applies(cond *ast.Named, obj *graphql.Object) bool {
-	if cond == nil {
-		return true
-	}
-	switch t := x.schema.Type(cond.Name.Value).(type) {
-	case *graphql.Object:
-		return t == obj || t.Name() == obj.Name()
-	case *graphql.Interface:
-		return x.possible[t.Name()][obj.Name()]
-	}
-	return false // unions: the schema has none
+func (x *execution) applies(cond string, obj *graphql.Object) bool {
+	return cond == "" || cond == obj.Name() || x.s.possible[cond][obj.Name()]
 }
 
 // object writes obj's selected fields of source.
-func (x *directExec) object(obj *graphql.Object, plans []*fieldPlan, source any) error {
+func (x *execution) object(obj *graphql.Object, plans []*fieldPlan, source any) error {
+	if name := obj.PrivateName; len(name) > 1 && name[0] == '_' && name[1] == '_' { // an introspection type
+		if x.introObjects++; x.introObjects > x.introBudget {
+			return errIntrospectionTooComplex
+		}
+	}
 	x.buf = append(x.buf, '{')
 	for i, p := range plans {
 		if i > 0 {
@@ -262,15 +292,7 @@ func (x *directExec) object(obj *graphql.Object, plans []*fieldPlan, source any)
 		x.buf = append(x.buf, '"')
 		x.buf = append(x.buf, p.key...) // a GraphQL name: nothing to escape
 		x.buf = append(x.buf, '"', ':')
-		if p.def == nil {
-			x.buf = appendJSONString(x.buf, obj.Name())
-			continue
-		}
-		v, err := p.resolve(graphql.ResolveParams{Source: source, Args: p.args, Info: p.info, Context: x.ctx})
-		if err != nil {
-			return giveUp("%s.%s: %v", obj.Name(), p.info.FieldName, err)
-		}
-		if err := x.value(p.def.Type, p, v, false); err != nil {
+		if err := x.field(obj, p, source); err != nil {
 			return err
 		}
 	}
@@ -278,85 +300,147 @@ func (x *directExec) object(obj *graphql.Object, plans []*fieldPlan, source any)
 	return nil
 }
 
-// value writes v completed as type t, as graphql-go's completeValue.
-func (x *directExec) value(t graphql.Type, p *fieldPlan, v any, nonNull bool) error {
-	if nn, ok := t.(*graphql.NonNull); ok {
-		return x.value(nn.OfType, p, v, true)
+// field resolves and writes one field.
+func (x *execution) field(obj *graphql.Object, p *fieldPlan, source any) error {
+	if p.def == nil && p.argsErr == nil {
+		x.buf = appendJSONString(x.buf, obj.Name()) // __typename
+		return nil
 	}
-	if v != nil && reflect.TypeOf(v).Kind() == reflect.Func {
-		return giveUp("%s: a thunk", p.info.FieldName)
+	if p.leaf != nil {
+		if v, ok := p.leaf(source); ok {
+			x.buf = appendJSONString(x.buf, v)
+			return nil
+		}
+	}
+	// The context is checked every ctxCheckEvery fields: often enough to
+	// stop within a fraction of a millisecond, rarely enough to cost
+	// nothing. Resolvers that do real work check it themselves.
+	if x.fields++; x.fields%ctxCheckEvery == 0 {
+		if x.ctx.Err() != nil {
+			return errAborted
+		}
+	}
+	x.path = append(x.path, p.key)
+	defer func() { x.path = x.path[:len(x.path)-1] }()
+	if p.argsErr != nil {
+		x.fieldError(p, userError("%v", p.argsErr))
+		return x.null(p.def)
+	}
+	v, err := p.def.Resolve(graphql.ResolveParams{Source: source, Args: p.args, Info: p.info, Context: x.ctx})
+	if err != nil {
+		if x.ctx.Err() != nil {
+			return errAborted
+		}
+		x.fieldError(p, err)
+		return x.null(p.def)
+	}
+	return x.value(p.def.Type, p, v)
+}
+
+// null writes null for a field that failed, or gives errNull when its
+// type is non-null.
+func (x *execution) null(def *graphql.FieldDefinition) error {
+	if def != nil {
+		if _, ok := def.Type.(*graphql.NonNull); ok {
+			return errNull
+		}
+	}
+	x.buf = append(x.buf, "null"...)
+	return nil
+}
+
+// fieldError records err at the current path.
+func (x *execution) fieldError(p *fieldPlan, err error) {
+	e := x.s.errorOf(err, x.requestID)
+	e.Path = append([]any(nil), x.path...)
+	if f := p.fields[0]; f.Position != nil {
+		e.Locations = []Location{{Line: f.Position.Line, Column: f.Position.Column}}
+	}
+	x.errs = append(x.errs, e)
+}
+
+// value writes v completed as type t (CompleteValue).
+func (x *execution) value(t graphql.Type, p *fieldPlan, v any) error {
+	nonNull := false
+	if nn, ok := t.(*graphql.NonNull); ok {
+		t, nonNull = nn.OfType, true
 	}
 	if isNullish(v) {
 		if nonNull {
-			return giveUp("%s: null for non-null %s", p.info.FieldName, t)
+			x.internalError(p, fmt.Errorf("Cannot return null for non-nullable field %s.%s.", p.info.ParentType.Name(), p.info.FieldName))
+			return errNull
 		}
 		x.buf = append(x.buf, "null"...)
 		return nil
 	}
+	mark := len(x.buf)
+	var err error
 	switch t := t.(type) {
 	case *graphql.List:
-		return x.list(t.OfType, p, v)
-	case graphql.Leaf:
-		var out any
+		err = x.list(t.OfType, p, v)
+	case *graphql.Scalar:
 		if str, ok := v.(string); ok && (t == graphql.String || t == graphql.ID) {
-			out = str // what their Serialize gives, without its fmt.Sprintf
+			x.buf = appendJSONString(x.buf, str) // what Serialize gives, without its fmt.Sprintf
 		} else {
-			out = t.Serialize(v)
+			err = x.leaf(p, t.Serialize(v), v)
 		}
-		if isNullish(out) {
-			if nonNull {
-				return giveUp("%s: %s serialized %v to null", p.info.FieldName, t, v)
-			}
-			x.buf = append(x.buf, "null"...)
-			return nil
-		}
-		return x.leaf(out)
-	case *graphql.Interface:
-		return x.interfaceValue(t, p, v)
+	case *graphql.Enum:
+		err = x.leaf(p, t.Serialize(v), v)
 	case *graphql.Object:
-		return x.objectValue(t, p, v)
+		if t.IsTypeOf != nil && !t.IsTypeOf(graphql.IsTypeOfParams{Value: v, Context: x.ctx}) {
+			x.internalError(p, fmt.Errorf("%T is not a %s", v, t.Name()))
+			err = errNull
+		} else {
+			err = x.object(t, x.children(p, t), v)
+		}
+	case *graphql.Interface:
+		var rt *graphql.Object
+		if t.ResolveType != nil {
+			rt = t.ResolveType(graphql.ResolveTypeParams{Value: v, Context: x.ctx})
+		}
+		if rt == nil || !x.s.possible[t.Name()][rt.Name()] {
+			x.internalError(p, fmt.Errorf("%T resolves to no type of %s", v, t.Name()))
+			err = errNull
+		} else {
+			err = x.object(rt, x.children(p, rt), v)
+		}
+	default:
+		x.internalError(p, fmt.Errorf("cannot complete type %s", t))
+		err = errNull
 	}
-	return giveUp("%s: type %s", p.info.FieldName, t)
+	if errors.Is(err, errNull) && !nonNull {
+		x.buf = append(x.buf[:mark], "null"...)
+		return nil
+	}
+	return err
 }
 
-// interfaceValue writes v as the object type t's ResolveType gives (unions:
-// the schema has none).
-func (x *directExec) interfaceValue(t *graphql.Interface, p *fieldPlan, v any) error {
-	var rt *graphql.Object
-	if t.ResolveType != nil {
-		rt = t.ResolveType(graphql.ResolveTypeParams{Value: v, Info: p.info, Context: x.ctx})
-	}
-	if rt == nil || !x.possible[t.Name()][rt.Name()] {
-		return giveUp("%s: %T is no %s", p.info.FieldName, v, t)
-	}
-	return x.objectValue(rt, p, v)
+// internalError records a failure of the schema or its resolvers, not of
+// the request: logged with its cause, shown as "internal error".
+func (x *execution) internalError(p *fieldPlan, err error) {
+	x.s.cfg.Logger.ErrorContext(x.ctx, "graphql: internal error", "request_id", x.requestID, "path", fmt.Sprint(x.path), "error", err)
+	x.fieldError(p, &internalError{cause: err})
 }
 
-func (x *directExec) objectValue(obj *graphql.Object, p *fieldPlan, v any) error {
-	if obj.IsTypeOf != nil && !obj.IsTypeOf(graphql.IsTypeOfParams{Value: v, Info: p.info, Context: x.ctx}) {
-		return giveUp("%s: %T is no %s", p.info.FieldName, v, obj)
-	}
-	plans, err := x.children(p, obj)
-	if err != nil {
-		return err
-	}
-	return x.object(obj, plans, v)
-}
-
-func (x *directExec) list(item graphql.Type, p *fieldPlan, v any) error {
+func (x *execution) list(item graphql.Type, p *fieldPlan, v any) error {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() == reflect.Pointer {
 		rv = rv.Elem()
 	}
 	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
-		return giveUp("%s: %T is not a list", p.info.FieldName, v)
+		x.internalError(p, fmt.Errorf("%T is not a list", v))
+		return errNull
 	}
 	x.buf = append(x.buf, '[')
-	for i := range rv.Len() {
+	n := rv.Len()
+	for i := range n {
 		if i > 0 {
 			x.buf = append(x.buf, ',')
 		}
-		if err := x.value(item, p, rv.Index(i).Interface(), false); err != nil {
+		x.path = append(x.path, i)
+		err := x.value(item, p, rv.Index(i).Interface())
+		x.path = x.path[:len(x.path)-1]
+		if err != nil {
 			return err
 		}
 	}
@@ -364,23 +448,27 @@ func (x *directExec) list(item graphql.Type, p *fieldPlan, v any) error {
 	return nil
 }
 
-// leaf writes a serialized scalar or enum value as encoding/json would.
-func (x *directExec) leaf(v any) error {
-	switch v := v.(type) {
+// leaf writes out, the serialization of v.
+func (x *execution) leaf(p *fieldPlan, out, v any) error {
+	switch out := out.(type) {
+	case nil:
+		x.internalError(p, fmt.Errorf("%s.%s: %v does not serialize", p.info.ParentType.Name(), p.info.FieldName, v))
+		return errNull
 	case string:
-		x.buf = appendJSONString(x.buf, v)
+		x.buf = appendJSONString(x.buf, out)
 	case bool:
-		x.buf = strconv.AppendBool(x.buf, v)
+		x.buf = strconv.AppendBool(x.buf, out)
 	case int:
-		x.buf = strconv.AppendInt(x.buf, int64(v), 10)
+		x.buf = strconv.AppendInt(x.buf, int64(out), 10)
 	case int32:
-		x.buf = strconv.AppendInt(x.buf, int64(v), 10)
+		x.buf = strconv.AppendInt(x.buf, int64(out), 10)
 	case int64:
-		x.buf = strconv.AppendInt(x.buf, v, 10)
+		x.buf = strconv.AppendInt(x.buf, out, 10)
 	default:
-		b, err := json.Marshal(v)
+		b, err := json.Marshal(out) // floats as encoding/json writes them; NaN and Inf fail
 		if err != nil {
-			return giveUp("%v", err)
+			x.internalError(p, err)
+			return errNull
 		}
 		x.buf = append(x.buf, b...)
 	}
@@ -403,144 +491,8 @@ func appendJSONString(buf []byte, s string) []byte {
 	return append(buf, '"')
 }
 
-// coerceVariables coerces the request's variables to the operation's
-// variable types as graphql-go does, giving up on any it would reject.
-func (x *directExec) coerceVariables(in map[string]any) (map[string]any, error) {
-	out := make(map[string]any, len(x.op.VariableDefinitions))
-	for _, d := range x.op.VariableDefinitions {
-		name := d.Variable.Name.Value
-		t := x.typeOf(d.Type)
-		if t == nil {
-			return nil, giveUp("$%s: not an input type", name)
-		}
-		v, ok := coerceInput(t, in[name])
-		if !ok {
-			return nil, giveUp("$%s: does not coerce to %s", name, t)
-		}
-		if v == nil && d.DefaultValue != nil {
-			if v, ok = x.literal(d.DefaultValue, t, nil); !ok {
-				return nil, giveUp("$%s: default", name)
-			}
-		}
-		out[name] = v
-	}
-	return out, nil
-}
-
-func (x *directExec) typeOf(t ast.Type) graphql.Input {
-	switch t := t.(type) {
-	case *ast.NonNull:
-		if in := x.typeOf(t.Type); in != nil {
-			return graphql.NewNonNull(in)
-		}
-	case *ast.List:
-		if in := x.typeOf(t.Type); in != nil {
-			return graphql.NewList(in)
-		}
-	case *ast.Named:
-		if in, ok := x.schema.Type(t.Name.Value).(graphql.Input); ok {
-			return in
-		}
-	}
-	return nil
-}
-
-// coerceInput is graphql-go's isValidInputValue and coerceValue for a
-// variable's value: ok is false where graphql-go reports an error.
-func coerceInput(t graphql.Input, v any) (any, bool) {
-	if isNullish(v) {
-		_, required := t.(*graphql.NonNull)
-		return nil, !required
-	}
-	switch t := t.(type) {
-	case *graphql.NonNull:
-		return coerceInput(t.OfType, v)
-	case *graphql.List:
-		rv := reflect.ValueOf(v)
-		if rv.Kind() != reflect.Slice {
-			item, ok := coerceInput(t.OfType, v)
-			return []any{item}, ok
-		}
-		out := make([]any, 0, rv.Len())
-		for i := range rv.Len() {
-			item, ok := coerceInput(t.OfType, rv.Index(i).Interface())
-			if !ok {
-				return nil, false
-			}
-			out = append(out, item)
-		}
-		return out, true
-	case *graphql.Scalar:
-		out := t.ParseValue(v)
-		return out, !isNullish(out)
-	case *graphql.Enum:
-		out := t.ParseValue(v)
-		return out, !isNullish(out)
-	}
-	return nil, false // input objects: not in queries
-}
-
-// argumentValues is graphql-go's getArgumentValues: each argument from
-// the AST or the variables, else its default; absent when both are null.
-func (x *directExec) argumentValues(defs []*graphql.Argument, asts []*ast.Argument) (map[string]any, error) {
-	out := make(map[string]any, len(defs))
-	for _, def := range defs {
-		var v any
-		for _, a := range asts {
-			if a.Name.Value == def.PrivateName {
-				var ok bool
-				if v, ok = x.literal(a.Value, def.Type, x.vars); !ok {
-					return nil, giveUp("argument %s", def.PrivateName)
-				}
-				break
-			}
-		}
-		if isNullish(v) {
-			v = def.DefaultValue
-		}
-		if !isNullish(v) {
-			out[def.PrivateName] = v
-		}
-	}
-	return out, nil
-}
-
-// literal is graphql-go's valueFromAST for the input types of queries.
-func (x *directExec) literal(v ast.Value, t graphql.Input, vars map[string]any) (any, bool) {
-	if v == nil {
-		return nil, true
-	}
-	if variable, ok := v.(*ast.Variable); ok {
-		return vars[variable.Name.Value], true
-	}
-	switch t := t.(type) {
-	case *graphql.NonNull:
-		return x.literal(v, t.OfType, vars)
-	case *graphql.List:
-		items, ok := v.(*ast.ListValue)
-		if !ok {
-			item, ok := x.literal(v, t.OfType, vars)
-			return []any{item}, ok
-		}
-		out := make([]any, 0, len(items.Values))
-		for _, iv := range items.Values {
-			item, ok := x.literal(iv, t.OfType, vars)
-			if !ok {
-				return nil, false
-			}
-			out = append(out, item)
-		}
-		return out, true
-	case *graphql.Scalar:
-		return t.ParseLiteral(v), true
-	case *graphql.Enum:
-		return t.ParseLiteral(v), true
-	}
-	return nil, false
-}
-
-// isNullish is graphql-go's test for a null result: nil, a nil pointer or
-// a NaN.
+// isNullish is null as a resolver may return it: nil, a nil pointer or a
+// NaN.
 func isNullish(v any) bool {
 	if v == nil {
 		return true

@@ -3,11 +3,9 @@ package schema
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -16,6 +14,7 @@ import (
 	"github.com/graphql-go/graphql"
 
 	"github.com/chipgraph/chipgraph/loaders"
+	"github.com/chipgraph/chipgraph/schema/schematest"
 )
 
 // directQueries exercise what the direct executor implements: aliases and
@@ -54,10 +53,9 @@ var directQueries = []struct {
 	{`query($t: [RelationType!] = [SUPPLIES, DESIGNS], $c: String){relations(types:$t, category:$c, first:3){nodes{type}}}`, map[string]any{"t": nil, "c": nil}},
 }
 
-// TestDirectExecutorMatchesGraphQLGo runs every query above and every query
-// of the README through both executors and wants the direct one to take it
-// and to give the same data.
-func TestDirectExecutorMatchesGraphQLGo(t *testing.T) {
+// TestQueriesAnswer runs every query above and every query of the README
+// on the curated data and wants data without errors.
+func TestQueriesAnswer(t *testing.T) {
 	store, err := loaders.OpenCurated(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -80,79 +78,24 @@ func TestDirectExecutorMatchesGraphQLGo(t *testing.T) {
 			vars  map[string]any
 		}{m[1], nil})
 	}
-	ctx := context.Background()
-	compared := 0
-	defer func() {
-		if want := len(directQueries) + 10; compared < want {
-			t.Errorf("compared %d queries, want at least %d (the README's ten included)", compared, want)
-		}
-	}()
+	if want := len(directQueries) + 10; len(queries) < want {
+		t.Errorf("%d queries, want at least %d (the README's ten included)", len(queries), want)
+	}
 	for _, q := range queries {
-		pd := s.document(q.query)
-		if pd.parseErr != nil || len(pd.validate(s)) > 0 || len(pd.ops) != 1 {
-			t.Errorf("%s: does not parse or validate: %v %v", q.query, pd.parseErr, pd.validate(s))
+		res := s.Execute(context.Background(), Request{Query: q.query, Variables: q.vars})
+		if len(res.Errors) > 0 || !res.HasData {
+			t.Errorf("%s: %+v", q.query, res.Errors)
 			continue
 		}
-		direct, err := s.executeDirect(ctx, pd.doc, pd.ops[0], q.vars)
-		if err != nil {
-			t.Errorf("%s: the direct executor gave up: %v", q.query, err)
-			continue
-		}
-		vars := q.vars
-		if vars == nil {
-			vars = map[string]any{}
-		}
-		ref := s.run(ctx, pd.doc, Request{Query: q.query, Variables: vars})
-		if len(ref.Errors) > 0 {
-			t.Errorf("%s: graphql-go: %v", q.query, ref.Errors)
-			continue
-		}
-		var got any
-		if err := json.Unmarshal(direct, &got); err != nil {
-			t.Errorf("%s: the direct executor wrote invalid JSON: %v\n%s", q.query, err, direct)
-			continue
-		}
-		refJSON, _ := json.Marshal(ref.Data)
-		var want any
-		json.Unmarshal(refJSON, &want)
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s:\ndirect:     %.2000s\ngraphql-go: %.2000s", q.query, direct, refJSON)
-		}
-		compared++
-	}
-}
-
-// TestDirectExecutorGivesUp: requests that raise an error, that need
-// introspection, or that mutate are left to graphql-go, whose answers the
-// rest of the tests check.
-func TestDirectExecutorGivesUp(t *testing.T) {
-	s := newTestSchema(t)
-	ctx := context.Background()
-	for _, q := range []struct {
-		query string
-		vars  map[string]any
-	}{
-		{`{entities(first:2, after:"not-a-cursor"){totalCount}}`, nil},                  // resolver error
-		{`{__schema{queryType{name}}}`, nil},                                            // introspection
-		{`{__type(name:"Chip"){name}}`, nil},                                            // introspection
-		{`query($id: ID!){entity(id:$id){id}}`, nil},                                    // required variable missing
-		{`query($n: Int){entities(first:$n){totalCount}}`, map[string]any{"n": "many"}}, // variable does not coerce
-		{`mutation{deleteSource(key:"x")}`, nil},                                        // a mutation
-		{`{search(text:" "){id}}`, nil},                                                 // user error
-	} {
-		pd := s.document(q.query)
-		if pd.parseErr != nil || len(pd.ops) != 1 {
-			t.Fatalf("%s: %v", q.query, pd.parseErr)
-		}
-		if data, err := s.executeDirect(ctx, pd.doc, pd.ops[0], q.vars); !errors.Is(err, errDirectUnsupported) {
-			t.Errorf("%s: executeDirect = %s, %v; want errDirectUnsupported", q.query, data, err)
+		if !json.Valid(res.Data) {
+			t.Errorf("%s: invalid JSON %s", q.query, res.Data)
 		}
 	}
 }
 
-// TestDirectExecutorFieldOrder: the response follows the query's field
-// order, as the specification asks (graphql-go's maps sort it instead).
-func TestDirectExecutorFieldOrder(t *testing.T) {
+// TestFieldOrder: the response follows the query's field order, as the
+// specification asks.
+func TestFieldOrder(t *testing.T) {
 	s := newTestSchema(t)
 	res := s.Execute(context.Background(), Request{Query: `{stats{sources entities} entity(id:"smic"){name id}}`})
 	if len(res.Errors) > 0 {
@@ -187,12 +130,18 @@ func FuzzAppendJSONString(f *testing.F) {
 	})
 }
 
-// TestDirectExecutorRandomQueries compares the two executors on queries
-// generated from the schema itself: random fields of every object type
-// reached, inline fragments on the Entity implementations, aliases, fields
-// selected twice (merged), __typename, to a depth of four.
-func TestDirectExecutorRandomQueries(t *testing.T) {
-	s := newTestSchema(t)
+// TestRandomQueriesRewritten runs queries generated from the schema (random
+// fields of every object type reached, inline fragments on the Entity
+// implementations, aliases, fields selected twice, __typename, to a depth
+// of four) twice: as generated, and rewritten into an equivalent document
+// whose selections sit inside fragments without a type condition, under
+// @include(if: true), and in named fragments. CollectFields must make both
+// give the same bytes.
+func TestRandomQueriesRewritten(t *testing.T) {
+	s, err := New(schematest.Open(t), Config{MaxComplexity: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(1, 2))
 	roots := []string{
@@ -200,77 +149,62 @@ func TestDirectExecutorRandomQueries(t *testing.T) {
 		`neighborhood(ids:["huawei"], hops:2)`, `relations(first:4)`, `entities(first:4)`,
 		`search(text:"a", first:3)`, `paths(from:"sk-hynix", to:"ascend-910c")`, `stats`, `sources(first:2)`,
 	}
-	compared := 0
-	for range 300 {
-		var b strings.Builder
-		aliases := 0
-		b.WriteString("{")
-		for i, n := 0, 1+r.IntN(3); i < n; i++ {
+	for i := range 300 {
+		g := &queryGen{r: r, s: s, rewritten: &strings.Builder{}}
+		g.write("{")
+		for j, n := 0, 1+r.IntN(3); j < n; j++ {
 			root := roots[r.IntN(len(roots))]
 			name := root
 			if k := strings.IndexByte(root, '('); k > 0 {
 				name = root[:k]
 			}
-			fmt.Fprintf(&b, " r%d: %s", i, root)
-			randomSelection(&b, r, s.gql.QueryType().Fields()[name].Type, s, 0, &aliases)
+			g.write(fmt.Sprintf(" r%d: %s", j, root))
+			g.selection(s.gql.QueryType().Fields()[name].Type, 0)
 		}
-		b.WriteString(" }")
-		q := b.String()
-		if testing.Verbose() && compared < 3 {
-			t.Log(q)
+		g.write(" }")
+		q, rewritten := g.plain.String(), g.rewritten.String()+g.fragments.String()
+		if testing.Verbose() && i < 3 {
+			t.Log(q, "\n", rewritten)
 		}
-		pd := s.document(q)
-		if pd.parseErr != nil || len(pd.validate(s)) > 0 {
-			t.Fatalf("generated an invalid query %s: %v %v", q, pd.parseErr, pd.validate(s))
+		a := s.Execute(ctx, Request{Query: q})
+		b := s.Execute(ctx, Request{Query: rewritten})
+		if len(a.Errors) > 0 || len(b.Errors) > 0 {
+			t.Fatalf("%s: %v\n%s: %v", q, a.Errors, rewritten, b.Errors)
 		}
-		direct, err := s.executeDirect(ctx, pd.doc, pd.ops[0], nil)
-		if err != nil {
-			t.Errorf("%s: the direct executor gave up: %v", q, err)
-			continue
+		if !json.Valid(a.Data) {
+			t.Fatalf("%s: invalid JSON %s", q, a.Data)
 		}
-		ref := s.run(ctx, pd.doc, Request{Query: q, Variables: map[string]any{}})
-		if len(ref.Errors) > 0 {
-			t.Errorf("%s: graphql-go: %v", q, ref.Errors)
-			continue
+		if string(a.Data) != string(b.Data) {
+			t.Errorf("%s\n%.1500s\n%s\n%.1500s", q, a.Data, rewritten, b.Data)
 		}
-		var got, want any
-		if err := json.Unmarshal(direct, &got); err != nil {
-			t.Fatalf("%s: invalid JSON %v", q, err)
-		}
-		refJSON, _ := json.Marshal(ref.Data)
-		json.Unmarshal(refJSON, &want)
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s:\ndirect:     %.1500s\ngraphql-go: %.1500s", q, direct, refJSON)
-		}
-		compared++
-	}
-	if compared < 300 {
-		t.Errorf("compared %d of 300 queries", compared)
 	}
 }
 
-// randomSelection writes a random selection set for type t (nothing for a
-// leaf), choosing only fields whose arguments are all optional.
-func randomSelection(b *strings.Builder, r *rand.Rand, t graphql.Type, s *Schema, depth int, aliases *int) {
-	for {
-		switch u := t.(type) {
-		case *graphql.NonNull:
-			t = u.OfType
-			continue
-		case *graphql.List:
-			t = u.OfType
-			continue
-		}
-		break
-	}
+// queryGen writes a random query and an equivalent rewriting of it.
+type queryGen struct {
+	r                *rand.Rand
+	s                *Schema
+	plain, fragments strings.Builder
+	rewritten        *strings.Builder
+	aliases, frags   int
+}
+
+func (g *queryGen) write(s string) {
+	g.plain.WriteString(s)
+	g.rewritten.WriteString(s)
+}
+
+// selection writes a random selection set for type t (nothing for a leaf),
+// choosing only fields whose arguments are all optional.
+func (g *queryGen) selection(t graphql.Type, depth int) {
 	var fields graphql.FieldDefinitionMap
 	var impls []*graphql.Object
-	switch u := t.(type) {
+	switch u := unwrapType(t).(type) {
 	case *graphql.Object:
 		fields = u.Fields()
 	case *graphql.Interface:
 		fields = u.Fields()
-		impls = s.gql.PossibleTypes(u)
+		impls = g.s.gql.PossibleTypes(u)
 	default:
 		return // a leaf
 	}
@@ -292,25 +226,59 @@ func randomSelection(b *strings.Builder, r *rand.Rand, t graphql.Type, s *Schema
 		}
 	}
 	slices.Sort(names) // map order is random; the generator must not be
-	b.WriteString(" {")
-	if r.IntN(3) == 0 {
-		b.WriteString(" __typename")
+	g.write(" {")
+	// The rewriting wraps the set's fields in a fragment without a type
+	// condition, or in one under @include(if: true), or leaves them.
+	wrap := g.r.IntN(3)
+	switch wrap {
+	case 0:
+		g.rewritten.WriteString(" ... {")
+	case 1:
+		g.rewritten.WriteString(" ... @include(if: true) {")
 	}
-	for i, n := 0, 1+r.IntN(4); i < n && len(names) > 0; i++ {
-		name := names[r.IntN(len(names))]
-		switch r.IntN(4) {
+	if g.r.IntN(3) == 0 {
+		g.write(" __typename")
+	}
+	for i, n := 0, 1+g.r.IntN(4); i < n && len(names) > 0; i++ {
+		name := names[g.r.IntN(len(names))]
+		switch g.r.IntN(4) {
 		case 0:
-			*aliases++
-			fmt.Fprintf(b, " a%d: %s", *aliases, name)
+			g.aliases++
+			g.write(fmt.Sprintf(" a%d: %s", g.aliases, name))
 		default:
-			b.WriteString(" " + name) // possibly twice: merged
+			g.write(" " + name) // possibly twice: merged
 		}
-		randomSelection(b, r, fields[name].Type, s, depth+1, aliases)
+		g.selection(fields[name].Type, depth+1)
 	}
-	if len(impls) > 0 && r.IntN(2) == 0 {
-		o := impls[r.IntN(len(impls))]
-		fmt.Fprintf(b, " ... on %s", o.Name())
-		randomSelection(b, r, o, s, depth+1, aliases)
+	if len(impls) > 0 && g.r.IntN(2) == 0 {
+		// An inline fragment in the query, a named one in the rewriting.
+		o := impls[g.r.IntN(len(impls))]
+		g.frags++
+		name := fmt.Sprintf("F%d", g.frags)
+		g.plain.WriteString(" ... on " + o.Name())
+		g.rewritten.WriteString(" ..." + name)
+		outer := g.rewritten
+		g.rewritten = &strings.Builder{}
+		g.rewritten.WriteString(fmt.Sprintf(" fragment %s on %s", name, o.Name()))
+		g.selection(o, depth+1)
+		g.fragments.WriteString(g.rewritten.String())
+		g.rewritten = outer
 	}
-	b.WriteString(" }")
+	if wrap < 2 {
+		g.rewritten.WriteString(" }")
+	}
+	g.write(" }")
+}
+
+func unwrapType(t graphql.Type) graphql.Type {
+	for {
+		switch u := t.(type) {
+		case *graphql.NonNull:
+			t = u.OfType
+		case *graphql.List:
+			t = u.OfType
+		default:
+			return t
+		}
+	}
 }

@@ -15,22 +15,33 @@ import (
 	"time"
 
 	"github.com/graphql-go/graphql"
-	"github.com/graphql-go/graphql/gqlerrors"
-	"github.com/graphql-go/graphql/language/ast"
+	gqlast "github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/chipgraph/chipgraph/graph"
 )
 
 // Config holds the limits of the API. Zero fields take the defaults below.
 type Config struct {
-	MaxDepth        int           // nesting of fields; default 12 (introspection not counted)
-	MaxComplexity   int           // see complexity.go; default 5000
+	MaxDepth        int           // nesting of fields, introspection included; default 15
+	MaxComplexity   int           // see limits.go; default 5000
 	MaxAliases      int           // aliased fields per document; default 30
 	MaxOperations   int           // operations per document; default 5
-	Timeout         time.Duration // per request; default 10s
+	Timeout         time.Duration // per request, from parsing to the last byte of data; default 10s
 	MaxHops         int           // paths.maxHops, neighborhood/subgraph hops; default 6 (at most graph.MaxPathHops for paths)
 	MaxNeighborhood int           // neighborhood/subgraph limit; default 2000
 	MaxPageSize     int           // first on connections, search, paths; default 1000
+
+	// Sizes bounded before parsing and validation (bounds.go).
+	MaxQueryBytes     int // the query text; default 64 KiB
+	MaxTokens         int // lexical tokens of the query text; default 10,000
+	MaxFields         int // fields of an operation once fragments are expanded; default 2,000
+	MaxSelectionWidth int // fields of one selection set once fragments are expanded; default 200
+	MaxValueDepth     int // nesting of list and object values, in literals and variables; default 12
+	MaxVariables      int // variables declared by an operation, and given by a request; default 50
+	MaxDirectives     int // directives in one place; default 8
+	MaxArguments      int // arguments of a field or directive, fields of an object value; default 30
+	MaxStringBytes    int // a string in the variables; default 64 KiB
 
 	// AllowWrites enables the mutations. Even then a mutation runs only
 	// when its Request is Authorized.
@@ -47,13 +58,22 @@ func (c *Config) defaults() {
 			*p = v
 		}
 	}
-	def(&c.MaxDepth, 12)
+	def(&c.MaxDepth, 15)
 	def(&c.MaxComplexity, 5000)
 	def(&c.MaxAliases, 30)
 	def(&c.MaxOperations, 5)
 	def(&c.MaxHops, 6)
 	def(&c.MaxNeighborhood, 2000)
 	def(&c.MaxPageSize, 1000)
+	def(&c.MaxQueryBytes, 64<<10)
+	def(&c.MaxTokens, 10_000)
+	def(&c.MaxFields, 500)
+	def(&c.MaxSelectionWidth, 100)
+	def(&c.MaxValueDepth, 12)
+	def(&c.MaxVariables, 50)
+	def(&c.MaxDirectives, 8)
+	def(&c.MaxArguments, 30)
+	def(&c.MaxStringBytes, 64<<10)
 	if c.Timeout <= 0 {
 		c.Timeout = 10 * time.Second
 	}
@@ -90,16 +110,7 @@ type Result struct {
 	// and OperationName its name, for metrics and logs.
 	Operation     string
 	OperationName string
-	// Executor is ExecutorDirect or ExecutorGraphQLGo once the operation
-	// ran, "" when it did not (see exec.go).
-	Executor string
 }
-
-// The executors of Result.Executor.
-const (
-	ExecutorDirect    = "direct"
-	ExecutorGraphQLGo = "graphql-go"
-)
 
 // MarshalJSON encodes r as a GraphQL response: "data" only when execution
 // started, "errors" only when there are some. Data is copied as it is, not
@@ -150,8 +161,16 @@ type Schema struct {
 	// possible maps an interface name to the names of its implementations.
 	possible map[string]map[string]bool
 
-	docs        *lru[string, *parsedDoc] // see cache.go
-	validations atomic.Int64             // documents validated, for tests
+	as    *gqlast.Schema // what documents are validated against (sdl.go)
+	sdl   string
+	rules *rules.Rules
+	intro *introspection
+	// leaves are the fields the executor reads without a resolver, by
+	// "Type.field" (types.go).
+	leaves map[string]func(any) (string, bool)
+
+	docs        *lru[string, *document] // see cache.go
+	validations atomic.Int64            // documents validated, for tests
 }
 
 // New builds the schema over store.
@@ -163,7 +182,7 @@ func New(store graph.Store, cfg Config) (*Schema, error) {
 	if cfg.MaxHops > graph.MaxPathHops {
 		cfg.MaxHops = graph.MaxPathHops
 	}
-	s := &Schema{store: store, cfg: cfg, docs: newLRU[string, *parsedDoc](docCacheEntries)}
+	s := &Schema{store: store, cfg: cfg, docs: newLRU[string, *document](docCacheEntries)}
 	if err := s.build(); err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
 	}
@@ -173,12 +192,14 @@ func New(store graph.Store, cfg Config) (*Schema, error) {
 // Config returns the effective configuration (defaults filled in).
 func (s *Schema) Config() Config { return s.cfg }
 
+// SDL returns the schema in the schema definition language.
+func (s *Schema) SDL() string { return s.sdl }
+
 type ctxKey struct{}
 
 type reqInfo struct {
 	authorized bool
 	requestID  string
-	quiet      bool // errors are not logged: the request will be run again
 }
 
 func info(ctx context.Context) reqInfo {
@@ -186,130 +207,101 @@ func info(ctx context.Context) reqInfo {
 	return ri
 }
 
-// Execute parses, checks and runs req. It never panics and never returns nil.
+// Execute parses, checks and runs req under one deadline (Config.Timeout)
+// that covers every step. It never panics and never returns nil.
+//
+// A request error (the document does not parse, breaks a bound, fails
+// validation, names no operation, or its variables do not coerce) gives a
+// Result with errors and no data. Otherwise the operation runs and the
+// Result has data, with the errors of fields that failed.
 func (s *Schema) Execute(ctx context.Context, req Request) *Result {
-	res := &Result{}
-	fail := func(code, msg string, locs ...Location) *Result {
-		e := newError(code, msg)
-		e.Locations = locs
-		res.Errors = append(res.Errors, e)
-		return res
-	}
-	if req.Query == "" {
-		return fail(CodeParseFailed, "a query is required")
-	}
-	pd := s.document(req.Query)
-	if pd.parseErr != nil {
-		res.Errors = cloneErrors([]Error{*pd.parseErr})
-		return res
-	}
-	doc, ops := pd.doc, pd.ops
-	if len(ops) > s.cfg.MaxOperations {
-		return fail(CodeTooManyOperations, fmt.Sprintf("the document has %d operations; at most %d are allowed", len(ops), s.cfg.MaxOperations))
-	}
-	var op *ast.OperationDefinition
-	switch {
-	case len(ops) == 0:
-		return fail(CodeBadRequest, "the document has no operation")
-	case req.OperationName == "" && len(ops) > 1:
-		return fail(CodeBadRequest, "operationName is required when the document has several operations")
-	case req.OperationName == "":
-		op = ops[0]
-	default:
-		for _, o := range ops {
-			if o.Name != nil && o.Name.Value == req.OperationName {
-				op = o
-				break
-			}
-		}
-		if op == nil {
-			return fail(CodeBadRequest, fmt.Sprintf("no operation named %q in the document", req.OperationName))
-		}
-	}
-	res.Operation = op.Operation
-	if op.Name != nil {
-		res.OperationName = op.Name.Value
-	}
-	if op.Operation == ast.OperationTypeMutation && req.ReadOnly {
-		return fail(CodeMutationNotAllowed, "mutations are not allowed here: send them with POST")
-	}
-
-	if errs := s.checkLimits(doc, op, req.Variables); len(errs) > 0 {
-		res.Errors = errs
-		return res
-	}
-
-	if errs := pd.validate(s); len(errs) > 0 {
-		res.Errors = cloneErrors(errs)
-		return res
-	}
-
-	if op.Operation == ast.OperationTypeMutation {
-		switch {
-		case !req.Authorized:
-			return fail(CodeUnauthenticated, "mutations need an authorised request: send Authorization: Bearer <token>")
-		case !s.cfg.AllowWrites:
-			return fail(CodeForbidden, "this server is read-only")
-		}
-	}
-
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	ri := reqInfo{authorized: req.Authorized, requestID: req.RequestID}
-
-	// The direct executor first (see exec.go); it stays quiet about
-	// errors because graphql-go then runs the request again and reports
-	// them.
-	quiet := ri
-	quiet.quiet = true
-	if data, err := s.executeDirect(context.WithValue(ctx, ctxKey{}, quiet), doc, op, req.Variables); err == nil {
-		res.Data, res.HasData, res.Executor = data, true, ExecutorDirect
+	res := &Result{}
+	fail := func(errs ...Error) *Result {
+		res.Errors = append(res.Errors, errs...)
 		return res
 	}
+	switch {
+	case req.Query == "":
+		return fail(newError(CodeParseFailed, "Syntax Error: a query is required."))
+	case len(req.Query) > s.cfg.MaxQueryBytes:
+		return fail(*limitError(CodeTooLarge, len(req.Query), s.cfg.MaxQueryBytes,
+			fmt.Sprintf("the query is %d bytes; at most %d are allowed", len(req.Query), s.cfg.MaxQueryBytes)))
+	}
+	d := s.document(req.Query)
+	if d.errs != nil {
+		return fail(cloneErrors(d.errs)...)
+	}
+	op, err := operation(d.doc, req.OperationName)
+	if err != nil {
+		return fail(*err)
+	}
+	res.Operation, res.OperationName = string(op.Operation), op.Name
+	if op.Operation == gqlast.Mutation && req.ReadOnly {
+		return fail(newError(CodeMutationNotAllowed, "mutations are not allowed here: send them with POST"))
+	}
+	if errs := d.validate(s); errs != nil {
+		return fail(cloneErrors(errs)...)
+	}
+	if op.Operation == gqlast.Mutation {
+		switch {
+		case !req.Authorized:
+			return fail(newError(CodeUnauthenticated, "mutations need an authorised request: send Authorization: Bearer <token>"))
+		case !s.cfg.AllowWrites:
+			return fail(newError(CodeForbidden, "this server is read-only"))
+		}
+	}
+	if e := s.checkVariables(req.Variables); e != nil {
+		return fail(*e)
+	}
+	vars, errs := s.coerceVariables(op, req.Variables)
+	if errs != nil {
+		return fail(errs...)
+	}
+	introBudget, e := s.checkComplexity(d.doc, op, vars)
+	if e != nil {
+		return fail(*e)
+	}
 
-	ctx = context.WithValue(ctx, ctxKey{}, ri)
-	res.Executor = ExecutorGraphQLGo
-	out := s.run(ctx, doc, req)
-	if out.Data != nil {
-		data, err := json.Marshal(out.Data)
-		if err != nil {
-			s.cfg.Logger.ErrorContext(ctx, "graphql: encoding the data", "request_id", req.RequestID, "error", err)
-			return fail(CodeInternal, "internal error")
+	ri := reqInfo{authorized: req.Authorized, requestID: req.RequestID}
+	data, fieldErrs, runErr := s.execute(context.WithValue(ctx, ctxKey{}, ri), d.doc, op, vars, introBudget, int(d.dataSize.Load()), req.RequestID)
+	d.dataSize.Store(int64(len(data)))
+	switch {
+	case errors.Is(runErr, errExecutorPanic):
+		e := newError(CodeInternal, "internal error")
+		if req.RequestID != "" {
+			e.Extensions["requestId"] = req.RequestID
 		}
-		res.Data, res.HasData = data, true
+		return fail(e)
+	case errors.Is(runErr, errIntrospectionTooComplex):
+		return fail(*limitError(CodeTooComplex, s.cfg.MaxComplexity+1, s.cfg.MaxComplexity,
+			fmt.Sprintf("the query's introspection produces more objects than its complexity limit of %d allows", s.cfg.MaxComplexity)))
+	case runErr != nil:
+		return fail(s.ctxError(ctx.Err()))
 	}
-	for _, fe := range out.Errors {
-		e := s.convert(ctx, fe, req.RequestID)
-		if len(e.Path) > 0 {
-			res.HasData = true
-		}
-		res.Errors = append(res.Errors, e)
-	}
-	if ctxErr := ctx.Err(); ctxErr != nil && !res.HasData && len(res.Errors) == 0 {
-		res.Errors = append(res.Errors, s.ctxError(ctxErr))
-	}
+	res.Data, res.HasData, res.Errors = data, true, fieldErrs
 	return res
 }
 
-// run executes doc, turning a panic inside graphql-go itself into a result.
-func (s *Schema) run(ctx context.Context, doc *ast.Document, req Request) (out *graphql.Result) {
-	defer func() {
-		if r := recover(); r != nil {
-			s.cfg.Logger.ErrorContext(ctx, "graphql: panic in executor", "request_id", req.RequestID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			out = &graphql.Result{Errors: []gqlerrors.FormattedError{gqlerrors.FormatError(&internalError{cause: fmt.Errorf("panic: %v", r)})}}
-		}
-	}()
-	vars := req.Variables
-	if vars == nil {
-		vars = map[string]any{}
+// operation picks the operation to run (GetOperation, section 6.1).
+func operation(doc *gqlast.QueryDocument, name string) (*gqlast.OperationDefinition, *Error) {
+	fail := func(msg string) (*gqlast.OperationDefinition, *Error) {
+		e := newError(CodeBadRequest, msg)
+		return nil, &e
 	}
-	return graphql.Execute(graphql.ExecuteParams{
-		Schema:        s.gql,
-		AST:           doc,
-		OperationName: req.OperationName,
-		Args:          vars,
-		Context:       ctx,
-	})
+	switch {
+	case len(doc.Operations) == 0:
+		return fail("the document has no operation")
+	case name == "" && len(doc.Operations) > 1:
+		return fail("operationName is required when the document has several operations")
+	case name == "":
+		return doc.Operations[0], nil
+	}
+	if op := doc.Operations.ForName(name); op != nil {
+		return op, nil
+	}
+	return fail(fmt.Sprintf("no operation named %q in the document", truncate(name, 100)))
 }
 
 func (s *Schema) ctxError(err error) Error {
@@ -319,41 +311,14 @@ func (s *Schema) ctxError(err error) Error {
 	return newError(CodeCancelled, "the request was cancelled")
 }
 
-// convert gives fe its final code and a message safe to show.
-func (s *Schema) convert(ctx context.Context, fe gqlerrors.FormattedError, requestID string) Error {
-	e := Error{Path: fe.Path}
-	for _, l := range fe.Locations {
-		e.Locations = append(e.Locations, Location{Line: l.Line, Column: l.Column})
-	}
-	orig := fe.OriginalError()
-	var ge *gqlerrors.Error
-	if errors.As(orig, &ge) {
-		orig = ge.OriginalError // nil for graphql-go's own request errors
-	}
+// errorOf gives a resolver's error its final code and a message safe to
+// show. Internal errors were logged where they were made (safe).
+func (s *Schema) errorOf(err error, requestID string) Error {
 	var ae *apiError
-	var ie *internalError
-	switch {
-	case errors.As(orig, &ae):
-		e.Message = ae.msg
-		e.Extensions = ae.Extensions()
-		return e
-	case orig != nil && (errors.Is(orig, context.DeadlineExceeded) || errors.Is(orig, context.Canceled)):
-		c := s.ctxError(orig)
-		c.Path, c.Locations = e.Path, e.Locations
-		return c
-	case errors.As(orig, &ie):
-		// logged where it was made
-	case orig == nil && len(fe.Path) == 0:
-		// A request error from graphql-go before execution, such as a
-		// variable of the wrong type: its message is about the request.
-		e.Message = cleanMessage(fe.Message)
-		e.Extensions = map[string]any{"code": CodeBadUserInput}
-		return e
-	default:
-		s.cfg.Logger.ErrorContext(ctx, "graphql: internal error", "request_id", requestID, "error", fe.Message, "path", fmt.Sprint(fe.Path))
+	if errors.As(err, &ae) {
+		return Error{Message: ae.msg, Extensions: ae.Extensions()}
 	}
-	e.Message = "internal error"
-	e.Extensions = map[string]any{"code": CodeInternal}
+	e := newError(CodeInternal, "internal error")
 	if requestID != "" {
 		e.Extensions["requestId"] = requestID
 	}
@@ -366,25 +331,17 @@ func (s *Schema) safe(fn graphql.FieldResolveFn) graphql.FieldResolveFn {
 	return func(p graphql.ResolveParams) (res any, err error) {
 		defer func() {
 			if r := recover(); r != nil {
-				ri := info(p.Context)
-				if !ri.quiet {
-					s.cfg.Logger.ErrorContext(p.Context, "graphql: panic in resolver",
-						"request_id", ri.requestID, "field", p.Info.ParentType.Name()+"."+p.Info.FieldName,
-						"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-				}
+				s.cfg.Logger.ErrorContext(p.Context, "graphql: panic in resolver",
+					"request_id", info(p.Context).requestID, "field", p.Info.ParentType.Name()+"."+p.Info.FieldName,
+					"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 				res, err = nil, &internalError{cause: fmt.Errorf("panic: %v", r)}
 			}
 		}()
-		if p.Context != nil {
-			if err := p.Context.Err(); err != nil {
-				return nil, err
-			}
-		}
 		res, err = fn(p)
 		if err != nil {
 			err = fromStoreError(err)
 			var ie *internalError
-			if errors.As(err, &ie) && !info(p.Context).quiet {
+			if errors.As(err, &ie) {
 				s.cfg.Logger.ErrorContext(p.Context, "graphql: internal error",
 					"request_id", info(p.Context).requestID, "field", p.Info.ParentType.Name()+"."+p.Info.FieldName, "error", ie.cause)
 			}

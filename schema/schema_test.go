@@ -281,7 +281,7 @@ func TestLimits(t *testing.T) {
 		{"complexity by limit", `{neighborhood(ids:["smic"], limit:300){nodes{id}}}`, nil, schema.CodeTooComplex},
 		{"aliases", `{a:stats{entities} b:stats{entities} c:stats{entities}}`, nil, schema.CodeTooManyAliases},
 		{"operations", `query A{stats{entities}} query B{stats{entities}} query C{stats{entities}}`, nil, schema.CodeTooManyOperations},
-		{"fragment bomb", fragmentBomb(20), nil, schema.CodeTooComplex},
+		{"fragment bomb", fragmentBomb(20), nil, schema.CodeTooLarge},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -298,11 +298,27 @@ func TestLimits(t *testing.T) {
 		`{entity(id:"smic"){relations{nodes{id}}}}`,
 		`{entities(first:10){nodes{id name}}}`,
 		`{a:stats{entities} b:stats{relations}}`,
-		`{__schema{types{name fields{name type{name ofType{name ofType{name ofType{name}}}}}}}}`,
+		`{__type(name:"Stats"){name fields{name type{name}}}}`,
 	}
 	for _, q := range ok {
 		noErrors(t, query(t, s, q, nil))
 	}
+}
+
+// Introspection counts toward depth and complexity like any other field.
+func TestIntrospectionLimits(t *testing.T) {
+	s := newSchema(t, schematest.Open(t), schema.Config{MaxComplexity: 200})
+	for _, tc := range []struct{ name, query, code string }{
+		{"over the complexity limit", introspectionQuery, schema.CodeTooComplex},
+		{"nested past the introspection depth", `{__type(name:"Entity"){possibleTypes{interfaces{possibleTypes{interfaces{name}}}}}}`, schema.CodeValidationFailed},
+		{"deeper than the depth limit", `{__type(name:"Entity"){fields{type{ofType{ofType{ofType{ofType{ofType{ofType{ofType{ofType{ofType{ofType{ofType{ofType{name}}}}}}}}}}}}}}}}`, schema.CodeTooDeep},
+	} {
+		resp := query(t, s, tc.query, nil)
+		if c := codes(resp); len(c) == 0 || c[0] != tc.code {
+			t.Errorf("%s: codes %v, want %s: %v", tc.name, c, tc.code, resp["errors"])
+		}
+	}
+	noErrors(t, query(t, s, `{__type(name:"Stats"){name fields{name type{name ofType{name ofType{name}}}}}}`, nil))
 }
 
 // fragmentBomb builds n fragments each spreading the previous one twice.

@@ -174,12 +174,12 @@ func (s *Schema) build() error {
 		Description: "A typed, dated, sourced edge from -> to.",
 		Fields: graphql.FieldsThunk(func() graphql.Fields {
 			return graphql.Fields{
-				"id":         {Type: nn(graphql.ID), Resolve: relField(func(r *graph.Relation) any { return r.ID })},
-				"type":       {Type: nn(t.relType), Resolve: relField(func(r *graph.Relation) any { return r.Type })},
+				"id":         {Type: nn(graphql.ID), Resolve: relationLeaves["id"].resolve()},
+				"type":       {Type: nn(t.relType), Resolve: relationLeaves["type"].resolve()},
 				"from":       {Type: nn(t.entity), Resolve: s.relEnd(true)},
 				"to":         {Type: nn(t.entity), Resolve: s.relEnd(false)},
-				"fromId":     {Type: nn(graphql.ID), Description: "from's id, without fetching the entity.", Resolve: relField(func(r *graph.Relation) any { return r.From })},
-				"toId":       {Type: nn(graphql.ID), Description: "to's id, without fetching the entity.", Resolve: relField(func(r *graph.Relation) any { return r.To })},
+				"fromId":     {Type: nn(graphql.ID), Description: "from's id, without fetching the entity.", Resolve: relationLeaves["fromId"].resolve()},
+				"toId":       {Type: nn(graphql.ID), Description: "to's id, without fetching the entity.", Resolve: relationLeaves["toId"].resolve()},
 				"category":   {Type: graphql.String, Description: "On SUPPLIES: memory, foundry, equipment, eda, ip, packaging, materials or software.", Resolve: relField(func(r *graph.Relation) any { return strOrNil(r.Category) })},
 				"product":    {Type: graphql.String, Resolve: relField(func(r *graph.Relation) any { return strOrNil(r.Product) })},
 				"properties": {Type: listOf(t.attribute), Resolve: relField(func(r *graph.Relation) any { return r.Properties })},
@@ -321,6 +321,12 @@ func (s *Schema) build() error {
 		return err
 	}
 	s.gql = gs
+	if s.as, s.sdl, err = validationSchema(gs); err != nil {
+		return err
+	}
+	s.rules = validationRules(&s.gql)
+	s.intro = newIntrospection(s.as)
+	s.leaves = s.leafGetters()
 	s.finish()
 	return nil
 }
@@ -330,6 +336,12 @@ func (s *Schema) build() error {
 // records which objects implement each interface (graphql-go's
 // IsPossibleType writes a cache on every call).
 func (s *Schema) finish() {
+	for _, o := range s.intro.objects {
+		s.wrapResolvers(o)
+	}
+	for _, fd := range []*graphql.FieldDefinition{s.intro.schemaField, s.intro.typeField} {
+		fd.Resolve = s.safe(fd.Resolve)
+	}
 	s.possible = map[string]map[string]bool{}
 	for name, typ := range s.gql.TypeMap() {
 		if strings.HasPrefix(name, "__") {
@@ -337,13 +349,7 @@ func (s *Schema) finish() {
 		}
 		switch t := typ.(type) {
 		case *graphql.Object:
-			for _, fd := range t.Fields() {
-				r := fd.Resolve
-				if r == nil {
-					r = graphql.DefaultResolveFn
-				}
-				fd.Resolve = s.safe(r)
-			}
+			s.wrapResolvers(t)
 		case *graphql.Interface:
 			t.Fields()
 			s.possible[name] = map[string]bool{}
@@ -360,6 +366,66 @@ func (s *Schema) finish() {
 				t.ParseValue(v.Name)
 			}
 		}
+	}
+}
+
+// A leaf is a non-null string or enum field read straight off its source.
+// The executor writes it without calling a resolver (execution.field): on
+// a large subgraph such fields are most of the response, and the resolver
+// machinery (parameters, boxing the string, panic guard) cost more than
+// the traversal itself. The resolver stays for anything else that asks.
+type leaf[T any] func(T) string
+
+func (l leaf[T]) resolve() graphql.FieldResolveFn {
+	return func(p graphql.ResolveParams) (any, error) { return l(p.Source.(T)), nil }
+}
+
+func (l leaf[T]) get(source any) (string, bool) {
+	v, ok := source.(T)
+	if !ok {
+		return "", false
+	}
+	return l(v), true
+}
+
+// Enum leaves return the enum value's name, which is the Go value's text
+// for EntityKind and RelationType.
+var (
+	entityLeaves = map[string]leaf[*graph.Entity]{
+		"id":   func(e *graph.Entity) string { return e.ID },
+		"name": func(e *graph.Entity) string { return e.Name },
+		"kind": func(e *graph.Entity) string { return string(e.Kind) },
+	}
+	relationLeaves = map[string]leaf[*graph.Relation]{
+		"id":     func(r *graph.Relation) string { return r.ID },
+		"type":   func(r *graph.Relation) string { return string(r.Type) },
+		"fromId": func(r *graph.Relation) string { return r.From },
+		"toId":   func(r *graph.Relation) string { return r.To },
+	}
+)
+
+// leafGetters indexes the leaves by "Type.field" for the executor.
+func (s *Schema) leafGetters() map[string]func(any) (string, bool) {
+	m := map[string]func(any) (string, bool){}
+	for _, k := range graph.Kinds {
+		for name, l := range entityLeaves {
+			m[objectNames[k]+"."+name] = l.get
+		}
+	}
+	for name, l := range relationLeaves {
+		m["Relation."+name] = l.get
+	}
+	return m
+}
+
+// wrapResolvers wraps every resolver of t with safe.
+func (s *Schema) wrapResolvers(t *graphql.Object) {
+	for _, fd := range t.Fields() {
+		r := fd.Resolve
+		if r == nil {
+			r = graphql.DefaultResolveFn
+		}
+		fd.Resolve = s.safe(r)
 	}
 }
 

@@ -119,8 +119,8 @@ func (s *Server) writeResult(c echo.Context, res *schema.Result) (*cachedRespons
 		}
 	}
 	c.Set(keyCode, res.Code())
-	if n := s.metrics.executor[res.Executor]; n != nil {
-		n.Inc()
+	if res.HasData {
+		s.metrics.executions.Inc()
 	}
 	if res.Operation != "" {
 		c.Set(keyOperation, res.Operation)

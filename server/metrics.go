@@ -13,17 +13,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/chipgraph/chipgraph/graph"
-	"github.com/chipgraph/chipgraph/schema"
 )
 
 // metrics lives in its own registry, so several Servers (tests) coexist.
 type metrics struct {
-	reg      *prometheus.Registry
-	requests *prometheus.CounterVec
-	graphql  *prometheus.CounterVec
-	executor map[string]prometheus.Counter // by schema.Result.Executor
-	latency  *prometheus.HistogramVec
-	inflight prometheus.Gauge
+	reg        *prometheus.Registry
+	requests   *prometheus.CounterVec
+	graphql    *prometheus.CounterVec
+	executions prometheus.Counter
+	latency    *prometheus.HistogramVec
+	inflight   prometheus.Gauge
 
 	// Series already looked up (routes, methods, statuses and codes are
 	// few: a bounded set).
@@ -52,15 +51,11 @@ func newMetrics(store graph.Store) *metrics {
 			Help: "HTTP requests being served.",
 		}),
 	}
-	executions := prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.executions = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "chipgraph_graphql_executions_total",
-		Help: "GraphQL operations executed (not answered from the response cache) by executor: direct, or graphql-go for requests that raise errors, introspect or mutate.",
-	}, []string{"executor"})
-	m.executor = map[string]prometheus.Counter{
-		schema.ExecutorDirect:    executions.WithLabelValues(schema.ExecutorDirect),
-		schema.ExecutorGraphQLGo: executions.WithLabelValues(schema.ExecutorGraphQLGo),
-	}
-	m.reg.MustRegister(m.requests, m.graphql, executions, m.latency, m.inflight,
+		Help: "GraphQL operations executed (not answered from the response cache or refused before execution).",
+	})
+	m.reg.MustRegister(m.requests, m.graphql, m.executions, m.latency, m.inflight,
 		storeCollector{store},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

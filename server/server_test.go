@@ -259,8 +259,7 @@ func TestProbesMetricsAndPages(t *testing.T) {
 	for _, want := range []string{
 		`chipgraph_graphql_requests_total{code="",operation="query",status="200"} 3`,
 		`chipgraph_graphql_requests_total{code="GRAPHQL_VALIDATION_FAILED",operation="query",status="422"} 1`,
-		`chipgraph_graphql_executions_total{executor="direct"} 1`,
-		`chipgraph_graphql_executions_total{executor="graphql-go"} 1`,
+		`chipgraph_graphql_executions_total 2`,
 		`chipgraph_http_request_duration_seconds_bucket{route="/graphql"`,
 		`chipgraph_store_entities 14`,
 		`chipgraph_store_relations_by_type{type="SUPPLIES"} 1`,
