@@ -2,7 +2,6 @@ package schema_test
 
 import (
 	"context"
-	"encoding/json"
 	"reflect"
 	"slices"
 	"strings"
@@ -135,30 +134,6 @@ func TestChipsByThreshold(t *testing.T) {
 		if len(codes(resp)) == 0 {
 			t.Errorf("chips%s: no error", bad)
 		}
-	}
-}
-
-// Both executors give the same data for the new fields: an introspection
-// field in the same document sends it to graphql-go's.
-func TestExportControlExecutorsAgree(t *testing.T) {
-	s := newSchema(t, specStore(t), schema.Config{})
-	body := `chips(threshold: OCT_2023, answer: BELOW) { nodes { id ... on Chip { exportControl { tpp performanceDensity exceedsOct2022 exceedsOct2023 oct2023Category missing inputs { name } } } } }
-		all: chips { nodes { id ... on Chip { exportControl { tpp exceedsOct2023 tppRange { min max } performanceDensityRange { min max } } } } }`
-	direct := s.Execute(context.Background(), schema.Request{Query: `{` + body + `}`})
-	slow := s.Execute(context.Background(), schema.Request{Query: `{ __schema { queryType { name } } ` + body + `}`})
-	if direct.Executor != schema.ExecutorDirect || slow.Executor != schema.ExecutorGraphQLGo {
-		t.Fatalf("executors %q and %q", direct.Executor, slow.Executor)
-	}
-	var a, b map[string]any
-	if err := json.Unmarshal(direct.Data, &a); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(slow.Data, &b); err != nil {
-		t.Fatal(err)
-	}
-	delete(b, "__schema")
-	if !reflect.DeepEqual(a, b) {
-		t.Errorf("executors differ:\ndirect %v\ngraphql-go %v", a, b)
 	}
 }
 
