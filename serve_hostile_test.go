@@ -12,6 +12,11 @@ package main
 // the memory bound fails, and the server is restarted for the next case so
 // one failure does not hide the others (or keep burning the machine's cores).
 //
+// The file sorts after the package's other tests so it runs last: while the
+// lead's rewrite of the parser and validator is pending, its failing cases
+// take the whole bound each, and it stops (failing the rest) as the test
+// binary's -timeout nears rather than let the deadline kill other tests.
+//
 // The time bounds here are the exception to "no timing thresholds in tests":
 // the server's own timeout is what is under test, and the bound is the
 // contract the issue sets.
@@ -143,12 +148,8 @@ type hostileServer struct {
 	client   *http.Client
 	restarts int
 
-	cmd    *exec.Cmd
-	stderr *lockedBuffer
-	exited chan struct{}
-	addr   string
-	base   string
-	idle   int // goroutines when idle, measured at start
+	*hostileProc                   // the server under test
+	spare        chan hostileSpare // the next one, started ahead
 
 	stopMonitor chan struct{}
 	monitorDone chan struct{}
@@ -157,64 +158,98 @@ type hostileServer struct {
 	rssKilled   atomic.Bool
 }
 
+// hostileProc is one `chipgraph serve` process.
+type hostileProc struct {
+	cmd    *exec.Cmd
+	stderr *lockedBuffer
+	exited chan struct{}
+	addr   string
+	base   string
+	idle   int // goroutines when idle, measured at start
+}
+
+type hostileSpare struct {
+	p   *hostileProc
+	err error
+}
+
 func startHostile(t *testing.T) *hostileServer {
 	h := &hostileServer{t: t, bin: binary(t), client: &http.Client{
 		Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 4,
 			MaxResponseHeaderBytes: 1 << 20},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
-	h.start()
+	h.startSpare()
+	h.promote()
 	return h
 }
 
-func (h *hostileServer) start() {
-	t := h.t
+// startSpare starts the next server in the background: a case that stalls
+// or kills the server is followed by a restart, and a ready spare makes it
+// cost nothing but the swap.
+func (h *hostileServer) startSpare() {
+	h.spare = make(chan hostileSpare, 1)
+	go func() {
+		p, err := h.launch()
+		h.spare <- hostileSpare{p, err}
+	}()
+}
+
+// promote makes the spare the server under test and starts another spare.
+func (h *hostileServer) promote() {
+	sp := <-h.spare
+	if sp.err != nil {
+		h.t.Fatal(sp.err)
+	}
+	h.hostileProc = sp.p
+	h.rssKilled.Store(false)
+	h.stopMonitor, h.monitorDone = make(chan struct{}), make(chan struct{})
+	go h.monitor(h.cmd.Process.Pid, h.stopMonitor, h.monitorDone)
+	h.startSpare()
+}
+
+// launch starts a server and waits for it to be healthy and idle.
+func (h *hostileServer) launch() (*hostileProc, error) {
 	cmd := exec.Command(h.bin, "serve", "--addr", "127.0.0.1:0", "--db", "memory:",
 		"--timeout", hostileTimeout.String(), "--read-timeout", hostileReadTimeout.String())
 	cmd.Env = testEnv()
-	h.stderr = &lockedBuffer{}
-	cmd.Stderr = h.stderr
+	p := &hostileProc{cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	h.cmd = cmd
-	h.exited = make(chan struct{})
-	go func() { _ = cmd.Wait(); close(h.exited) }()
+	go func() { _ = cmd.Wait(); close(p.exited) }()
 	deadline := time.Now().Add(60 * time.Second)
-	h.addr = ""
 	for {
-		if h.addr == "" {
-			h.addr = servingAddr(h.stderr.String())
+		if p.addr == "" {
+			p.addr = servingAddr(p.stderr.String())
+			p.base = "http://" + p.addr
 		}
-		if h.addr != "" && h.healthy() == nil {
+		if p.addr != "" && h.healthyAt(p) == nil {
 			break
 		}
-		if !h.running() {
-			t.Fatalf("serve exited at start:\n%s", h.stderr.String())
+		if !p.running() {
+			return nil, fmt.Errorf("serve exited at start:\n%s", p.stderr.String())
 		}
 		if time.Now().After(deadline) {
-			h.kill()
-			t.Fatalf("no healthy /healthz (addr %q) within 60s\n%s", h.addr, h.stderr.String())
+			p.kill()
+			return nil, fmt.Errorf("no healthy /healthz (addr %q) within 60s\n%s", p.addr, p.stderr.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	h.base = "http://" + h.addr
-	h.rssKilled.Store(false)
-	h.stopMonitor, h.monitorDone = make(chan struct{}), make(chan struct{})
-	go h.monitor(cmd.Process.Pid, h.stopMonitor, h.monitorDone)
 	// Idle: the most of a few samples. A scrape counts its own connection's
 	// goroutines, or not yet all of them, so samples vary by one or two
 	// downwards; a request left running adds one.
-	h.idle = 0
 	for range 5 {
-		n, err := h.goroutines()
+		n, _, err := h.goroutinesAt(p)
 		if err != nil {
-			h.kill()
-			t.Fatalf("goroutines of a fresh server: %v", err)
+			p.kill()
+			return nil, fmt.Errorf("goroutines of a fresh server: %v", err)
 		}
-		h.idle = max(h.idle, n)
+		p.idle = max(p.idle, n)
 		time.Sleep(50 * time.Millisecond)
 	}
+	return p, nil
 }
 
 // monitor samples the server's memory; beyond the bound it kills the
@@ -277,38 +312,41 @@ func procMemory(pid int) (rss, hwm int64, err error) {
 	return rss, hwm, nil
 }
 
-func (h *hostileServer) running() bool {
+func (p *hostileProc) running() bool {
 	select {
-	case <-h.exited:
+	case <-p.exited:
 		return false
 	default:
 		return true
 	}
 }
 
-func (h *hostileServer) kill() {
+func (p *hostileProc) kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+}
+
+func (h *hostileServer) stopMonitoring() {
 	if h.stopMonitor != nil {
 		close(h.stopMonitor)
 		<-h.monitorDone
 		h.stopMonitor = nil
 	}
-	_ = h.cmd.Process.Kill()
-	<-h.exited
-	h.client.CloseIdleConnections()
 }
 
 func (h *hostileServer) restart() {
+	h.stopMonitoring()
 	h.kill()
+	h.client.CloseIdleConnections()
 	h.restarts++
-	h.start()
+	h.promote()
 }
 
-// stop ends the server gracefully, as an operator would.
+// stop ends the server gracefully, as an operator would, and the spare.
 func (h *hostileServer) stop() {
-	if h.stopMonitor != nil {
-		close(h.stopMonitor)
-		<-h.monitorDone
-		h.stopMonitor = nil
+	h.stopMonitoring()
+	if sp := <-h.spare; sp.p != nil {
+		sp.p.kill()
 	}
 	if !h.running() {
 		return
@@ -318,15 +356,16 @@ func (h *hostileServer) stop() {
 	case <-h.exited:
 	case <-time.After(15 * time.Second):
 		h.t.Errorf("serve did not stop within 15s of SIGTERM")
-		_ = h.cmd.Process.Kill()
-		<-h.exited
+		h.kill()
 	}
 }
 
-func (h *hostileServer) healthy() error {
+func (h *hostileServer) healthy() error { return h.healthyAt(h.hostileProc) }
+
+func (h *hostileServer) healthyAt(p *hostileProc) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+h.addr+"/healthz", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.base+"/healthz", nil)
 	resp, err := h.client.Do(req)
 	if err != nil {
 		return err
@@ -339,31 +378,47 @@ func (h *hostileServer) healthy() error {
 	return nil
 }
 
-// goroutines reads go_goroutines from /metrics, over a connection of its
+// goroutines reads go_goroutines and chipgraph_http_requests_in_flight
+// (which counts the scrape itself) from /metrics, over a connection of its
 // own that is closed after.
-func (h *hostileServer) goroutines() (int, error) {
+func (h *hostileServer) goroutines() (goroutines, inFlight int, err error) {
+	return h.goroutinesAt(h.hostileProc)
+}
+
+func (h *hostileServer) goroutinesAt(p *hostileProc) (goroutines, inFlight int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), hostileBound)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, h.base+"/metrics", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.base+"/metrics", nil)
 	req.Close = true
 	resp, err := h.client.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(nil, 1<<20)
+	found := 0
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			return int(f), err
+		for name, v := range map[string]*int{"go_goroutines ": &goroutines, "chipgraph_http_requests_in_flight ": &inFlight} {
+			if x, ok := strings.CutPrefix(sc.Text(), name); ok {
+				f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
+				if err != nil {
+					return 0, 0, err
+				}
+				*v = int(f)
+				found++
+			}
 		}
 	}
-	return 0, errors.New("/metrics has no go_goroutines")
+	if found != 2 {
+		return 0, 0, errors.New("/metrics lacks go_goroutines or chipgraph_http_requests_in_flight")
+	}
+	return goroutines, inFlight, nil
 }
 
-// goroutinesSettle waits up to the bound for the server's goroutines to
-// come back near their idle count.
+// goroutinesSettle waits up to the bound for the server to be idle again:
+// no request in flight but the scrape asking, and its goroutines back at
+// their idle count (so no goroutine outlives its request either).
 func (h *hostileServer) goroutinesSettle() error {
 	if !h.running() {
 		return nil // a crash is reported by the case that caused it
@@ -372,11 +427,11 @@ func (h *hostileServer) goroutinesSettle() error {
 	deadline := time.Now().Add(hostileBound)
 	settled := 0 // samples in a row at or below idle: one could be a dip
 	for {
-		n, err := h.goroutines()
+		n, inFlight, err := h.goroutines()
 		if err != nil {
-			return fmt.Errorf("reading go_goroutines: %v", err)
+			return fmt.Errorf("reading /metrics: %v", err)
 		}
-		if n <= h.idle+hostileGoroutineSlack {
+		if n <= h.idle+hostileGoroutineSlack && inFlight <= 1 {
 			if settled++; settled == 2 {
 				return nil
 			}
@@ -384,8 +439,8 @@ func (h *hostileServer) goroutinesSettle() error {
 			settled = 0
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%d goroutines %v after the last request, %d when idle: requests outlive their answer",
-				n, hostileBound, h.idle)
+			return fmt.Errorf("%v after the last request, %d requests in flight besides the scrape and %d goroutines (%d when idle): requests outlive their answer",
+				hostileBound, inFlight-1, n, h.idle)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
