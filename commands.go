@@ -52,6 +52,9 @@ Write tokens come from CHIPGRAPH_TOKENS (comma-separated) and --tokens-file
 	f.IntVar(&limits.MaxNeighborhood, "max-nodes", 2000, "GraphQL and /export: entities in a neighbourhood or subgraph (truncated beyond)")
 	f.IntVar(&limits.MaxPageSize, "max-page", 1000, "GraphQL: first on connections, search and paths")
 	bodyLimit := f.Int64("max-body", 1<<20, "bytes of a request body (413 beyond)")
+	readTimeout := f.Duration("read-timeout", server.DefaultReadTimeout, "time a client may take to send a request's headers, and then its body (408 beyond)")
+	maxHeader := f.Int("max-header-bytes", server.DefaultMaxHeaderBytes, "bytes of a request's line and headers, so of a GET query too (431 beyond)")
+	maxInFlight := f.Int("max-inflight", 0, "/graphql and /export requests executing at once, 503 when none frees within 1s (0: 8 per CPU)")
 	cacheBytes := f.Int64("cache-bytes", server.DefaultCacheBytes, "bytes of /graphql query responses to cache (0 disables; env CHIPGRAPH_CACHE_BYTES)")
 	if v := f.envString("CHIPGRAPH_CACHE_BYTES", ""); v != "" {
 		// The command line, parsed next, still wins.
@@ -81,13 +84,16 @@ Write tokens come from CHIPGRAPH_TOKENS (comma-separated) and --tokens-file
 	}
 
 	srv, err := server.New(store, server.Config{
-		Tokens:      tokens,
-		Schema:      *limits,
-		BodyLimit:   *bodyLimit,
-		CORSOrigins: splitList(*cors),
-		RateLimit:   *rate,
-		TrustProxy:  *trustProxy,
-		CacheBytes:  cacheBytesConfig(*cacheBytes),
+		Tokens:         tokens,
+		Schema:         *limits,
+		BodyLimit:      *bodyLimit,
+		ReadTimeout:    *readTimeout,
+		MaxHeaderBytes: *maxHeader,
+		MaxInFlight:    *maxInFlight,
+		CORSOrigins:    splitList(*cors),
+		RateLimit:      *rate,
+		TrustProxy:     *trustProxy,
+		CacheBytes:     cacheBytesConfig(*cacheBytes),
 	}, e.log)
 	if err != nil {
 		return err

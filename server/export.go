@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -40,6 +41,14 @@ func (s *Server) export(c echo.Context) error {
 		return s.fail(c, authErr, "invalid bearer token")
 	}
 	q := r.URL.Query()
+	for k, vs := range q {
+		for _, v := range vs {
+			if len(v) > maxExportParam {
+				return s.fail(c, schema.CodeBadUserInput, "parameter "+strconv.Quote(truncate(k, 64))+
+					" is longer than "+strconv.Itoa(maxExportParam)+" bytes")
+			}
+		}
+	}
 	name := q.Get("format")
 	format, ok := loaders.LookupExportFormat(name)
 	if !ok {
@@ -73,6 +82,11 @@ func (s *Server) export(c echo.Context) error {
 
 	ctx, cancel := context.WithTimeout(r.Context(), cfg.Timeout)
 	defer cancel()
+	release, ok := s.acquire(ctx)
+	if !ok {
+		return s.busy(c)
+	}
+	defer release()
 	w := &exportWriter{c: c}
 	opts := loaders.ExportOptions{LinksKey: links, Selected: func(nodes, edges int, truncated bool) {
 		h := c.Response().Header()
@@ -109,6 +123,22 @@ func (s *Server) export(c echo.Context) error {
 			"bytes", c.Response().Size, "request_id", requestIDOf(c))
 	}
 	panic(http.ErrAbortHandler)
+}
+
+// maxExportParam bounds each /export parameter's value: ids, dates and
+// comma-separated lists of types, kinds or countries are all far shorter,
+// and a longer one is neither worth parsing nor echoing in an error.
+const maxExportParam = 4096
+
+// truncate cuts s to at most n bytes, on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // exportWriter writes the export to the response, committing the status

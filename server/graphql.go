@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"container/list"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,7 +35,13 @@ const (
 	codeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
 	codeRateLimited          = "RATE_LIMITED"
 	codeRouteNotFound        = "NOT_FOUND"
+	codeRequestTimeout       = "REQUEST_TIMEOUT"
+	codeServerBusy           = "SERVER_BUSY"
 )
+
+// maxOperationName bounds the operationName a request may give (a name in
+// the document it selects; nothing longer is worth reading or echoing).
+const maxOperationName = 1024
 
 // Keys of values the GraphQL handler leaves in the echo.Context for the
 // access log and metrics.
@@ -74,6 +82,10 @@ func statusFor(res *schema.Result, media string) int {
 		return http.StatusTooManyRequests
 	case codeRouteNotFound:
 		return http.StatusNotFound
+	case codeRequestTimeout:
+		return http.StatusRequestTimeout
+	case codeServerBusy:
+		return http.StatusServiceUnavailable
 	case schema.CodeInternal:
 		return http.StatusInternalServerError
 	}
@@ -117,6 +129,8 @@ func (s *Server) writeResult(c echo.Context, res *schema.Result) (*cachedRespons
 		if res.Code() == schema.CodeMutationNotAllowed || c.Request().URL.Path == "/graphql" {
 			h.Set("Allow", allowFor(res.Code()))
 		}
+	case http.StatusRequestTimeout:
+		h.Set("Connection", "close")
 	}
 	c.Set(keyCode, res.Code())
 	if res.HasData {
@@ -233,6 +247,9 @@ func (s *Server) graphql(c echo.Context) error {
 			if errors.As(err, &mbe) {
 				return s.fail(c, codePayloadTooLarge, "the request body exceeds "+strconv.FormatInt(s.cfg.BodyLimit, 10)+" bytes")
 			}
+			if errors.Is(err, os.ErrDeadlineExceeded) { // Config.ReadTimeout
+				return s.fail(c, codeRequestTimeout, "the request body did not arrive within "+s.cfg.ReadTimeout.String())
+			}
 			return s.fail(c, schema.CodeBadRequest, "cannot read the request body")
 		}
 		if err := decodeJSON(body, &req); err != nil {
@@ -241,6 +258,9 @@ func (s *Server) graphql(c echo.Context) error {
 	}
 	if req.Query == "" {
 		return s.fail(c, schema.CodeBadRequest, "query is required")
+	}
+	if len(req.OperationName) > maxOperationName {
+		return s.fail(c, schema.CodeBadRequest, "operationName is longer than "+strconv.Itoa(maxOperationName)+" bytes")
 	}
 
 	// The response cache: see cache. A hit was stored by a query (a
@@ -258,7 +278,16 @@ func (s *Server) graphql(c echo.Context) error {
 		}
 	}
 
-	res := s.schema.Execute(r.Context(), schema.Request{
+	// The timeout runs from here, the whole request read, through the wait
+	// for a slot: the answer comes within it however busy the server is.
+	ctx, cancel := context.WithTimeout(r.Context(), s.schema.Config().Timeout)
+	defer cancel()
+	release, ok := s.acquire(ctx)
+	if !ok {
+		return s.busy(c)
+	}
+	defer release()
+	res := s.schema.Execute(ctx, schema.Request{
 		Query:         req.Query,
 		OperationName: req.OperationName,
 		Variables:     req.Variables,

@@ -63,7 +63,9 @@ func newMetrics(store graph.Store) *metrics {
 }
 
 func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	// The server's gzip middleware compresses every answer; promhttp's own
+	// compression on top gave scrapers gzip inside gzip.
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{DisableCompression: true})
 }
 
 // instrument counts and times every request.

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -56,16 +57,37 @@ type Config struct {
 
 	// ShutdownTimeout bounds the graceful shutdown; default 10s.
 	ShutdownTimeout time.Duration
-	// ReadHeaderTimeout of the http.Server; default 10s.
-	ReadHeaderTimeout time.Duration
+
+	// ReadTimeout bounds how long a client may take to send a whole
+	// request, headers and body (408 when the body is late); default 10s.
+	// It is http.Server.ReadTimeout, not a WriteTimeout: net/http lifts the
+	// read deadline once the body is read, so it never cuts a long answer
+	// (an /export streaming) or cancels a request still running.
+	ReadTimeout time.Duration
+
+	// MaxHeaderBytes bounds the request line and headers, so also the
+	// length of a GET query; default 64 KiB (431 beyond).
+	MaxHeaderBytes int
+
+	// MaxInFlight bounds the /graphql and /export requests executing at
+	// once (answers from the response cache do not count); default 8 per
+	// CPU (GOMAXPROCS): the work is CPU-bound, so more at once only adds
+	// latency and memory.
+	// A request that finds no free slot within a second, or before its
+	// timeout, gets 503 SERVER_BUSY with Retry-After.
+	MaxInFlight int
 
 	// CacheBytes bounds the response cache of /graphql queries (see
 	// responseCache); default 64 MiB. A negative value disables it.
 	CacheBytes int64
 }
 
-// DefaultCacheBytes is the default of Config.CacheBytes.
-const DefaultCacheBytes = 64 << 20
+// Defaults of Config.
+const (
+	DefaultCacheBytes     = 64 << 20
+	DefaultReadTimeout    = 10 * time.Second
+	DefaultMaxHeaderBytes = 64 << 10
+)
 
 // Server is chipgraph's HTTP server.
 type Server struct {
@@ -77,6 +99,7 @@ type Server struct {
 	tokens  [][sha256.Size]byte
 	metrics *metrics
 	cache   *responseCache // nil when disabled
+	slots   chan struct{}  // one per request executing (MaxInFlight)
 	alog    accessLogBuffer
 }
 
@@ -94,13 +117,20 @@ func New(store graph.Store, cfg Config, log *slog.Logger) (*Server, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}
-	if cfg.ReadHeaderTimeout <= 0 {
-		cfg.ReadHeaderTimeout = 10 * time.Second
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 8 * runtime.GOMAXPROCS(0)
 	}
 	if cfg.CacheBytes == 0 {
 		cfg.CacheBytes = DefaultCacheBytes
 	}
-	s := &Server{cfg: cfg, store: store, log: log, cache: newResponseCache(cfg.CacheBytes)}
+	s := &Server{cfg: cfg, store: store, log: log, cache: newResponseCache(cfg.CacheBytes),
+		slots: make(chan struct{}, cfg.MaxInFlight)}
 	for _, t := range cfg.Tokens {
 		if t == "" {
 			return nil, errors.New("server: empty token")
@@ -189,11 +219,12 @@ func (s *Server) Serve(ctx context.Context, addr string) error {
 // ServeListener is Serve on a listener the caller opened; it closes ln.
 func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
-		Handler:           s.echo,
-		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		Handler:        s.echo,
+		ReadTimeout:    s.cfg.ReadTimeout,
+		MaxHeaderBytes: s.cfg.MaxHeaderBytes,
+		IdleTimeout:    2 * time.Minute,
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	stopLog := s.alog.start(s.log.Handler())
 	defer stopLog() // after the shutdown below: every access line is written
@@ -462,11 +493,49 @@ func (s *Server) recover(next echo.HandlerFunc) echo.HandlerFunc {
 				}
 				s.log.ErrorContext(c.Request().Context(), "http: panic", "request_id", requestIDOf(c),
 					"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				if c.Response().Committed {
+					// Part of an answer is out: cut the connection, so the
+					// client sees a broken transfer, not an error glued to
+					// a half-written body.
+					panic(http.ErrAbortHandler)
+				}
 				err = s.fail(c, schema.CodeInternal, "internal error")
 			}
 		}()
 		return next(c)
 	}
+}
+
+// ---- bounds on clients ----
+
+// maxQueueWait is how long a request waits for a free execution slot.
+const maxQueueWait = time.Second
+
+// acquire takes one of the MaxInFlight execution slots, waiting at most
+// maxQueueWait or until ctx ends; ok is false when none came free.
+func (s *Server) acquire(ctx context.Context) (release func(), ok bool) {
+	select {
+	case s.slots <- struct{}{}:
+		return s.release, true
+	default:
+	}
+	t := time.NewTimer(maxQueueWait)
+	defer t.Stop()
+	select {
+	case s.slots <- struct{}{}:
+		return s.release, true
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	return nil, false
+}
+
+func (s *Server) release() { <-s.slots }
+
+// busy answers a request that found no execution slot.
+func (s *Server) busy(c echo.Context) error {
+	c.Response().Header().Set("Retry-After", "1")
+	return s.fail(c, codeServerBusy, "the server is busy: retry shortly")
 }
 
 type discard struct{}
