@@ -386,6 +386,8 @@ const conformanceToken = "conformance-token"
 // limits, so a verdict difference is about the specification.
 func TestGraphQLJSDifferential(t *testing.T) {
 	node := graphqlJS(t)
+	// Mostly waiting on a subprocess: run beside the package's other tests.
+	t.Parallel()
 	srv := startServe(t, []string{"--max-aliases", "10000"}, "CHIPGRAPH_TOKENS="+conformanceToken)
 	intro := introspect(t, node, srv, conformanceToken)
 
@@ -612,6 +614,8 @@ func jsonOf(v any) string {
 // buildClientSchema accepts the answer as a valid schema.
 func TestIntrospectionEveryOption(t *testing.T) {
 	node := graphqlJS(t)
+	// Mostly waiting on a subprocess: run beside the package's other tests.
+	t.Parallel()
 	srv := startServe(t, nil)
 	var queries []struct {
 		Name    string          `json:"name"`
@@ -660,6 +664,8 @@ func TestIntrospectionEveryOption(t *testing.T) {
 // README's GraphQL section explains each one that remains.
 func TestGraphQLOverHTTPAudit(t *testing.T) {
 	node := graphqlJS(t)
+	// Mostly waiting on a subprocess: run beside the package's other tests.
+	t.Parallel()
 	srv := startServe(t, nil)
 	var results []struct {
 		ID     string `json:"id"`
