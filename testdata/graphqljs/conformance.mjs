@@ -298,6 +298,11 @@ const INT_ARGS = { first: [1, 3], limit: [1, 8], hops: [1, 2], maxHops: [1, 4] }
 
 const gqlString = (s) => JSON.stringify(s); // JSON string syntax is GraphQL string syntax for these
 
+// byName sorts schema members by name: the generator must not depend on the
+// order chipgraph's introspection lists them in (today it changes from one
+// request to the next), or the same seed would give other documents.
+const byName = (xs) => [...xs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
 // Gen builds one random valid query from the schema, as source text and
 // variables, keeping within chipgraph's default limits (depth 12, 30
 // aliases, complexity 5000) so that a verdict difference is about the
@@ -323,7 +328,7 @@ class Gen {
       return { src: `[${items.map((i) => i.src).join(', ')}]`, json: items.map((i) => i.json) };
     }
     if (G.isEnumType(t)) {
-      const v = r.pick(t.getValues()).name;
+      const v = r.pick(byName(t.getValues())).name;
       return { src: v, json: v };
     }
     switch (t.name) {
@@ -378,7 +383,7 @@ class Gen {
   args(field) {
     const r = this.r;
     const out = [];
-    let argsList = field.args;
+    let argsList = byName(field.args);
     if (field.name === 'entity') {
       // exactly one of id and name, mostly
       const one = r.pick(argsList);
@@ -417,7 +422,7 @@ class Gen {
   selection(t, depth) {
     const r = this.r;
     const parts = [];
-    const fields = Object.values(t.getFields());
+    const fields = byName(Object.values(t.getFields()));
     const leaves = fields.filter((f) => G.isLeafType(G.getNamedType(f.type)));
     const objects = fields.filter((f) => !G.isLeafType(G.getNamedType(f.type)));
     const n = r.int(1, 4);
@@ -429,7 +434,7 @@ class Gen {
     for (const f of chosen) parts.push(this.field(f, depth));
     if (r.chance(0.1)) parts.push('__typename');
     if (G.isAbstractType(t)) {
-      for (const p of r.shuffle(this.schema.getPossibleTypes(t)).slice(0, r.int(0, 2))) {
+      for (const p of r.shuffle(byName(this.schema.getPossibleTypes(t))).slice(0, r.int(0, 2))) {
         parts.push(`... on ${p.name}${this.directive()} ${this.selection(p, depth)}`);
       }
     }
@@ -467,7 +472,7 @@ class Gen {
   document() {
     const r = this.r;
     const q = this.schema.getQueryType();
-    const roots = r.shuffle(Object.values(q.getFields())).slice(0, r.int(1, 3));
+    const roots = r.shuffle(byName(Object.values(q.getFields()))).slice(0, r.int(1, 3));
     const body = roots.map((f) => this.field(f, 0)).join(' ');
     const name = r.chance(0.4) ? ` Q${r.int(1, 99)}` : '';
     const vars = this.vars.length ? `(${this.vars.join(', ')})` : '';
