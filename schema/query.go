@@ -24,7 +24,7 @@ func (s *Schema) queryType() *graphql.Object {
 			},
 			"search": {
 				Type:        listOf(t.entity),
-				Description: "Entities ranked by how well their id, name or aliases match text: exact, prefix, substring, then near misses.",
+				Description: "Full-text search over names, aliases, descriptions, attribute notes, supply roles and source titles, ranked by BM25: several words, typos and Chinese (CJK bigrams) are handled; an entity whose id, name or alias is the whole text comes first. text is at most 256 bytes and 16 words.",
 				Args: graphql.FieldConfigArgument{
 					"text":  {Type: nn(graphql.String)},
 					"kinds": {Type: graphql.NewList(nn(t.kind))},

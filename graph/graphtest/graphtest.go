@@ -79,6 +79,7 @@ func Run(t *testing.T, b Backend) {
 		{"InvalidBatchWritesNothing", testInvalidBatchWritesNothing},
 		{"Resolve", testResolve},
 		{"Search", testSearch},
+		{"SearchFollowsWrites", testSearchFollowsWrites},
 		{"Entities", testEntities},
 		{"Relations", testRelations},
 		{"Subgraph", testSubgraph},

@@ -1,0 +1,356 @@
+// Package fulltext is chipgraph's full-text index of entities, a thin layer
+// over bleve (github.com/blevesearch/bleve/v2): an in-memory scorch index
+// with BM25 scoring, one document per entity holding its names and aliases,
+// description, attribute notes, its roles in supply relations ("memory
+// supplier of HBM2E to Huawei") and the titles of the sources it cites.
+//
+// Text is analysed by Unicode word segmentation, width folding, lower
+// casing, English possessives and stop words, CJK bigrams (so 华为技术 is
+// found by 华为) and a plural stemmer. A query is analysed the same way; each
+// of its terms may match any field (names weigh most, then description,
+// attribute notes, the entity's roles in its supply relations, and source
+// titles),
+// words of four letters or more also within one or two edits of a name
+// word, and the last word also as a prefix of a name word, for search as
+// you type. Whole normalised names are indexed too, so that a misspelt
+// one-word name ("Cambrcon") matches the entity of that name before the
+// entities whose names merely contain it.
+//
+// The package knows nothing of the graph: graph.CayleyStore feeds it Docs
+// after every write and maps its hits back to entities.
+package fulltext
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	unicodetok "github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
+)
+
+// Limits on a query: longer text or more terms is ErrQueryTooLong. Each
+// term costs a handful of index lookups, a fuzzy one a walk of the term
+// dictionary, so the cost of a query is bounded by these.
+const (
+	MaxQueryBytes = 256
+	MaxQueryTerms = 16
+)
+
+// ErrQueryTooLong is returned for a query beyond MaxQueryBytes or
+// MaxQueryTerms.
+var ErrQueryTooLong = errors.New("query too long")
+
+// ErrNoTerms is returned for a query with nothing to search for (only
+// punctuation or stop words).
+var ErrNoTerms = errors.New("query has no words to search for")
+
+// Doc is an entity as the index sees it.
+type Doc struct {
+	ID          string
+	Kind        string
+	Names       []string // name and aliases
+	Keys        []string // the names normalised to one token each (graph.Normalize)
+	Description string
+	Notes       []string // attribute notes
+	Roles       []string // what it is to its neighbours: "memory supplier of HBM2E to Huawei"
+	Sources     []string // titles of the sources it cites
+}
+
+// Hit is a matching document and its score; higher is better.
+type Hit struct {
+	ID    string
+	Score float64
+}
+
+// Field names and their weights in a query.
+const (
+	fieldNames   = "names"
+	fieldKeys    = "keys"
+	fieldDesc    = "desc"
+	fieldNotes   = "notes"
+	fieldSources = "sources"
+	fieldRoles   = "roles"
+	fieldKind    = "kind"
+
+	analyzerName = "chipgraph"
+)
+
+var weights = map[string]float64{
+	fieldNames:   4,
+	fieldDesc:    1,
+	fieldNotes:   0.6,
+	fieldRoles:   0.6,
+	fieldSources: 0.4,
+}
+
+// Index is an in-memory full-text index. It is safe for concurrent use.
+type Index struct {
+	bi       bleve.Index
+	analyzer analysis.Analyzer
+}
+
+// New returns an empty index.
+func New() (*Index, error) {
+	m, err := newMapping()
+	if err != nil {
+		return nil, err
+	}
+	// scorch with an empty path keeps its segments in memory.
+	bi, err := bleve.NewUsing("", m, scorch.Name, scorch.Name, nil)
+	if err != nil {
+		return nil, fmt.Errorf("fulltext: %w", err)
+	}
+	a := m.AnalyzerNamed(analyzerName)
+	if a == nil {
+		bi.Close()
+		return nil, errors.New("fulltext: analyzer missing")
+	}
+	return &Index{bi: bi, analyzer: a}, nil
+}
+
+func newMapping() (*mapping.IndexMappingImpl, error) {
+	m := bleve.NewIndexMapping()
+	m.ScoringModel = index.BM25Scoring
+	err := m.AddCustomAnalyzer(analyzerName, map[string]any{
+		"type":      custom.Name,
+		"tokenizer": unicodetok.Name,
+		"token_filters": []string{
+			cjk.WidthName,
+			lowercase.Name,
+			en.PossessiveName,
+			en.StopName,
+			cjk.BigramName,
+			splitName,
+			en.PluralStemmerName,
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fulltext: %w", err)
+	}
+	text := func() *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = analyzerName
+		f.Store = false
+		f.IncludeInAll = false
+		f.IncludeTermVectors = false
+		f.DocValues = false
+		return f
+	}
+	kw := func() *mapping.FieldMapping {
+		f := bleve.NewKeywordFieldMapping()
+		f.Analyzer = keyword.Name
+		f.Store = false
+		f.IncludeInAll = false
+		f.IncludeTermVectors = false
+		f.DocValues = false
+		return f
+	}
+	doc := bleve.NewDocumentStaticMapping()
+	doc.AddFieldMappingsAt(fieldNames, text())
+	doc.AddFieldMappingsAt(fieldDesc, text())
+	doc.AddFieldMappingsAt(fieldNotes, text())
+	doc.AddFieldMappingsAt(fieldSources, text())
+	doc.AddFieldMappingsAt(fieldRoles, text())
+	doc.AddFieldMappingsAt(fieldKeys, kw())
+	doc.AddFieldMappingsAt(fieldKind, kw())
+	m.DefaultMapping = doc
+	m.DefaultAnalyzer = analyzerName
+	m.StoreDynamic = false
+	m.IndexDynamic = false
+	m.DocValuesDynamic = false
+	return m, nil
+}
+
+// body is what bleve indexes for a Doc.
+type body struct {
+	Names   []string `json:"names"`
+	Keys    []string `json:"keys"`
+	Desc    string   `json:"desc"`
+	Notes   []string `json:"notes"`
+	Sources []string `json:"sources"`
+	Roles   []string `json:"roles"`
+	Kind    string   `json:"kind"`
+}
+
+// Update indexes put (replacing documents with the same ID) and removes
+// the documents del names, in one batch.
+func (x *Index) Update(put []Doc, del []string) error {
+	const chunk = 5000 // bounds the memory of one bleve batch
+	for len(put) > 0 || len(del) > 0 {
+		b := x.bi.NewBatch()
+		n := 0
+		for n < chunk && len(del) > 0 {
+			b.Delete(del[0])
+			del = del[1:]
+			n++
+		}
+		for n < chunk && len(put) > 0 {
+			d := put[0]
+			put = put[1:]
+			n++
+			if err := b.Index(d.ID, body{
+				Names: d.Names, Keys: d.Keys, Desc: d.Description,
+				Notes: d.Notes, Sources: d.Sources, Roles: d.Roles, Kind: d.Kind,
+			}); err != nil {
+				return fmt.Errorf("fulltext: indexing %q: %w", d.ID, err)
+			}
+		}
+		if err := x.bi.Batch(b); err != nil {
+			return fmt.Errorf("fulltext: %w", err)
+		}
+	}
+	return nil
+}
+
+// Count returns the number of documents.
+func (x *Index) Count() (uint64, error) { return x.bi.DocCount() }
+
+// Close releases the index.
+func (x *Index) Close() error { return x.bi.Close() }
+
+// Query is a search: Text, and optionally Key (the whole text normalised
+// as Doc.Keys are), Kinds to restrict the kinds and Limit hits.
+type Query struct {
+	Text  string
+	Key   string
+	Kinds []string
+	Limit int
+}
+
+// Terms returns the terms text is searched for, after analysis, or an
+// error when it is too long or has none.
+func (x *Index) Terms(text string) ([]string, error) {
+	if len(text) > MaxQueryBytes {
+		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrQueryTooLong, len(text), MaxQueryBytes)
+	}
+	if words := len(strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })); words > MaxQueryTerms {
+		return nil, fmt.Errorf("%w: %d words, at most %d", ErrQueryTooLong, words, MaxQueryTerms)
+	}
+	var terms []string
+	seen := map[string]bool{}
+	for _, tok := range x.analyzer.Analyze([]byte(text)) {
+		t := string(tok.Term)
+		if !seen[t] {
+			seen[t] = true
+			terms = append(terms, t)
+		}
+	}
+	if len(terms) > MaxQueryTerms {
+		return nil, fmt.Errorf("%w: %d terms, at most %d", ErrQueryTooLong, len(terms), MaxQueryTerms)
+	}
+	if len(terms) == 0 {
+		return nil, ErrNoTerms
+	}
+	return terms, nil
+}
+
+// Search returns up to q.Limit documents matching q, best first (ties by
+// id).
+func (x *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
+	terms, err := x.Terms(q.Text)
+	if err != nil {
+		return nil, err
+	}
+	var should []query.Query
+	for i, t := range terms {
+		var alts []query.Query
+		for field, w := range weights {
+			tq := query.NewTermQuery(t)
+			tq.SetField(field)
+			tq.SetBoost(w)
+			alts = append(alts, tq)
+		}
+		n := utf8.RuneCountInString(t)
+		if n >= 4 && !isCJK(t) {
+			fq := query.NewFuzzyQuery(t)
+			fq.SetField(fieldNames)
+			fq.SetFuzziness(fuzziness(n))
+			fq.SetPrefix(1)
+			fq.SetBoost(weights[fieldNames] / 2)
+			alts = append(alts, fq)
+		}
+		if i == len(terms)-1 && n >= 2 {
+			pq := query.NewPrefixQuery(t)
+			pq.SetField(fieldNames)
+			pq.SetBoost(weights[fieldNames] / 2)
+			alts = append(alts, pq)
+		}
+		should = append(should, query.NewDisjunctionQuery(alts))
+	}
+	if len(should) > 1 {
+		// Entities matching every word (in any field) score once more.
+		all := query.NewConjunctionQuery(slices.Clone(should))
+		should = append(should, all)
+	}
+	if n := utf8.RuneCountInString(q.Key); n >= 4 {
+		// The whole text as one misspelt name.
+		fq := query.NewFuzzyQuery(q.Key)
+		fq.SetField(fieldKeys)
+		fq.SetFuzziness(fuzziness(n))
+		fq.SetPrefix(1)
+		fq.SetBoost(2 * weights[fieldNames])
+		should = append(should, fq)
+	}
+	var top query.Query = query.NewDisjunctionQuery(should)
+	if len(q.Kinds) > 0 {
+		var kinds []query.Query
+		for _, k := range q.Kinds {
+			tq := query.NewTermQuery(k)
+			tq.SetField(fieldKind)
+			kinds = append(kinds, tq)
+		}
+		kq := query.NewDisjunctionQuery(kinds)
+		kq.SetBoost(0) // filters; adds nothing to the score
+		top = query.NewConjunctionQuery([]query.Query{top, kq})
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 10
+	}
+	req := bleve.NewSearchRequestOptions(top, limit, 0, false)
+	req.SortBy([]string{"-_score", "_id"})
+	res, err := x.bi.SearchInContext(ctx, req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("fulltext: %w", err)
+	}
+	out := make([]Hit, len(res.Hits))
+	for i, h := range res.Hits {
+		out[i] = Hit{ID: h.ID, Score: h.Score}
+	}
+	return out, nil
+}
+
+// fuzziness is the edits allowed for a word of n letters.
+func fuzziness(n int) int {
+	if n >= 8 {
+		return 2
+	}
+	return 1
+}
+
+func isCJK(s string) bool {
+	for _, r := range s {
+		if unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) {
+			return true
+		}
+	}
+	return false
+}
