@@ -10,7 +10,7 @@ import (
 
 func (s *Schema) queryType() *graphql.Object {
 	t := s.types
-	return graphql.NewObject(graphql.ObjectConfig{
+	q := graphql.NewObject(graphql.ObjectConfig{
 		Name: "Query",
 		Fields: graphql.Fields{
 			"entity": {
@@ -218,6 +218,10 @@ func (s *Schema) queryType() *graphql.Object {
 			},
 		},
 	})
+	for name, f := range s.analysisFields() { // analysis.go
+		q.AddFieldConfig(name, f)
+	}
+	return q
 }
 
 func (s *Schema) resolveEntity(p graphql.ResolveParams) (any, error) {

@@ -284,7 +284,7 @@ func (x *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 			fq.SetBoost(weights[fieldNames] / 2)
 			alts = append(alts, fq)
 		}
-		if i == len(terms)-1 && n >= 2 {
+		if i == len(terms)-1 {
 			pq := query.NewPrefixQuery(t)
 			pq.SetField(fieldNames)
 			pq.SetBoost(weights[fieldNames] / 2)
