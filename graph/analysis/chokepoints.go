@@ -312,44 +312,48 @@ func buildSupplyGraph(entities []*graph.Entity, rels, designs []*graph.Relation,
 		}
 		return i
 	}
-	type groupKey struct {
-		dep  int32
-		kind string
-	}
-	groups := map[groupKey]int32{}
+	// A kind of input: a role name, or for components the component.
+	const (
+		designer int32 = -1 - iota
+		foundry
+		purchase
+		platform
+		supplyBase // supplyBase - i: SUPPLIES of category i
+	)
+	type groupKey struct{ dep, kind int32 }
+	groups := make(map[groupKey]int32, len(rels))
 	type member struct{ provider, group int32 }
-	seen := map[member]bool{}
+	seen := make(map[member]struct{}, len(rels))
 	for _, r := range rels {
 		from, ok1 := index[r.From]
 		to, ok2 := index[r.To]
 		if !ok1 || !ok2 || from == to {
 			continue
 		}
-		var provider, dep int32
-		var kind string
+		var provider, dep, kind int32
 		switch r.Type {
 		case graph.Designs:
-			provider, dep, kind = design(from), to, "designer"
+			provider, dep, kind = design(from), to, designer
 		case graph.Fabricates:
-			provider, dep, kind = fab(from), to, "foundry"
+			provider, dep, kind = fab(from), to, foundry
 		case graph.Supplies:
 			if category != "" && r.Category != category {
 				continue
 			}
-			provider, dep, kind = from, design(to), "supply:"+r.Category
+			provider, dep, kind = from, design(to), supplyBase-int32(slices.Index(graph.SupplyCategories, r.Category))
 			if r.Category == "foundry" {
-				provider = fab(from)
+				provider, kind = fab(from), foundry
 			}
 			if fabInputs[r.Category] {
 				dep = fab(to)
 			}
 		case graph.UsesComponent:
 			// Each component is needed: its own kind of input.
-			provider, dep, kind = to, from, "component:"+r.To
+			provider, dep, kind = to, from, to
 		case graph.CustomerOf:
-			provider, dep, kind = to, design(from), "purchase"
+			provider, dep, kind = to, design(from), purchase
 		case graph.RunsOn:
-			provider, dep, kind = to, from, "platform"
+			provider, dep, kind = to, from, platform
 		default:
 			continue
 		}
@@ -361,8 +365,8 @@ func buildSupplyGraph(entities []*graph.Entity, rels, designs []*graph.Relation,
 			g.groupOf = append(g.groupOf, dep)
 			g.size = append(g.size, 0)
 		}
-		if m := (member{provider, grp}); !seen[m] {
-			seen[m] = true
+		if m := (member{provider, grp}); !has(seen, m) {
+			seen[m] = struct{}{}
 			g.size[grp]++
 			g.provides[provider] = append(g.provides[provider], grp)
 		}
@@ -382,3 +386,5 @@ func buildSupplyGraph(entities []*graph.Entity, rels, designs []*graph.Relation,
 	}
 	return g
 }
+
+func has[K comparable](m map[K]struct{}, k K) bool { _, ok := m[k]; return ok }

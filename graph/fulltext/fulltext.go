@@ -90,6 +90,9 @@ const (
 	analyzerName = "chipgraph"
 )
 
+// fields are the text fields a word may match, names first.
+var fields = []string{fieldNames, fieldDesc, fieldNotes, fieldRoles, fieldSources}
+
 var weights = map[string]float64{
 	fieldNames:   4,
 	fieldDesc:    1,
@@ -266,47 +269,10 @@ func (x *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	if err != nil {
 		return nil, err
 	}
-	var should []query.Query
-	for i, t := range terms {
-		var alts []query.Query
-		for field, w := range weights {
-			tq := query.NewTermQuery(t)
-			tq.SetField(field)
-			tq.SetBoost(w)
-			alts = append(alts, tq)
-		}
-		n := utf8.RuneCountInString(t)
-		if n >= 4 && !isCJK(t) {
-			fq := query.NewFuzzyQuery(t)
-			fq.SetField(fieldNames)
-			fq.SetFuzziness(fuzziness(n))
-			fq.SetPrefix(1)
-			fq.SetBoost(weights[fieldNames] / 2)
-			alts = append(alts, fq)
-		}
-		if i == len(terms)-1 {
-			pq := query.NewPrefixQuery(t)
-			pq.SetField(fieldNames)
-			pq.SetBoost(weights[fieldNames] / 2)
-			alts = append(alts, pq)
-		}
-		should = append(should, query.NewDisjunctionQuery(alts))
+	top, err := x.build(ctx, terms, q.Key)
+	if err != nil {
+		return nil, err
 	}
-	if len(should) > 1 {
-		// Entities matching every word (in any field) score once more.
-		all := query.NewConjunctionQuery(slices.Clone(should))
-		should = append(should, all)
-	}
-	if n := utf8.RuneCountInString(q.Key); n >= 4 {
-		// The whole text as one misspelt name.
-		fq := query.NewFuzzyQuery(q.Key)
-		fq.SetField(fieldKeys)
-		fq.SetFuzziness(fuzziness(n))
-		fq.SetPrefix(1)
-		fq.SetBoost(2 * weights[fieldNames])
-		should = append(should, fq)
-	}
-	var top query.Query = query.NewDisjunctionQuery(should)
 	if len(q.Kinds) > 0 {
 		var kinds []query.Query
 		for _, k := range q.Kinds {
@@ -336,6 +302,112 @@ func (x *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		out[i] = Hit{ID: h.ID, Score: h.Score}
 	}
 	return out, nil
+}
+
+// commonShare is the share of documents above which a term counts as
+// common (and commonFloor the document count below which none does).
+// Scoring every document holding a common word ("company", "alias" on a
+// generated graph, "huawei" on a large real one) would cost a pass over
+// most of the index, so common words only add to the score of documents
+// some rarer word, typo or name finds; a text of only common words is
+// searched as it is.
+const (
+	commonShare = 50 // one document in 50
+	commonFloor = 1000
+)
+
+// build makes the query for terms and key.
+func (x *Index) build(ctx context.Context, terms []string, key string) (query.Query, error) {
+	adv, err := x.bi.Advanced()
+	if err != nil {
+		return nil, err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	docs, err := r.DocCount()
+	if err != nil {
+		return nil, err
+	}
+	limit := max(commonFloor, docs/commonShare)
+	common := func(term, field string) bool {
+		if docs <= commonFloor {
+			return false
+		}
+		tfr, err := r.TermFieldReader(ctx, []byte(term), field, false, false, false)
+		if err != nil {
+			return false
+		}
+		defer tfr.Close()
+		return tfr.Count() > limit
+	}
+
+	// For each term, the alternatives that find documents (rare) and
+	// those that only score them (common).
+	var rare, all []query.Query
+	var commons []query.Query
+	for i, t := range terms {
+		var ralts, calts []query.Query
+		for _, field := range fields {
+			tq := query.NewTermQuery(t)
+			tq.SetField(field)
+			tq.SetBoost(weights[field])
+			if common(t, field) {
+				calts = append(calts, tq)
+			} else {
+				ralts = append(ralts, tq)
+			}
+		}
+		n := utf8.RuneCountInString(t)
+		namesCommon := len(calts) > 0 && calts[0].(*query.TermQuery).FieldVal == fieldNames
+		if n >= 4 && !isCJK(t) && !namesCommon {
+			fq := query.NewFuzzyQuery(t)
+			fq.SetField(fieldNames)
+			fq.SetFuzziness(fuzziness(n))
+			fq.SetPrefix(1)
+			fq.SetBoost(weights[fieldNames] / 2)
+			ralts = append(ralts, fq)
+		}
+		// The last word as a prefix, for search as you type; a single
+		// letter only on a small index, where it cannot match most of it.
+		if i == len(terms)-1 && !namesCommon && (n >= 2 || docs <= commonFloor) {
+			pq := query.NewPrefixQuery(t)
+			pq.SetField(fieldNames)
+			pq.SetBoost(weights[fieldNames] / 2)
+			ralts = append(ralts, pq)
+		}
+		if len(ralts) > 0 {
+			rare = append(rare, query.NewDisjunctionQuery(ralts))
+		}
+		if len(calts) > 0 {
+			commons = append(commons, query.NewDisjunctionQuery(calts))
+		}
+		all = append(all, query.NewDisjunctionQuery(append(slices.Clone(ralts), calts...)))
+	}
+	if n := utf8.RuneCountInString(key); n >= 4 && len(terms) <= 2 {
+		// The whole text as one misspelt name ("Cambrcon", "sk hynex").
+		fq := query.NewFuzzyQuery(key)
+		fq.SetField(fieldKeys)
+		fq.SetFuzziness(fuzziness(n))
+		fq.SetPrefix(1)
+		fq.SetBoost(2 * weights[fieldNames])
+		rare = append(rare, fq)
+	}
+	// Entities matching every word (in any field) score once more.
+	var boost []query.Query
+	if len(all) > 1 {
+		boost = append(boost, query.NewConjunctionQuery(all))
+	}
+	if len(rare) == 0 {
+		// Only common words: search them all.
+		return query.NewDisjunctionQuery(append(all, boost...)), nil
+	}
+	if len(commons) == 0 {
+		return query.NewDisjunctionQuery(append(rare, boost...)), nil
+	}
+	return query.NewBooleanQuery([]query.Query{query.NewDisjunctionQuery(rare)}, append(commons, boost...), nil), nil
 }
 
 // fuzziness is the edits allowed for a word of n letters.
