@@ -362,7 +362,9 @@ func (x *Index) build(ctx context.Context, terms []string, key string) (query.Qu
 		}
 		n := utf8.RuneCountInString(t)
 		namesCommon := len(calts) > 0 && calts[0].(*query.TermQuery).FieldVal == fieldNames
-		if n >= 4 && !isCJK(t) && !namesCommon {
+		// Typos in words only: 4712 is another model than 4711, not a
+		// misspelling of it.
+		if n >= 4 && !isCJK(t) && !hasDigit(t) && !namesCommon {
 			fq := query.NewFuzzyQuery(t)
 			fq.SetField(fieldNames)
 			fq.SetFuzziness(fuzziness(n))
@@ -395,9 +397,11 @@ func (x *Index) build(ctx context.Context, terms []string, key string) (query.Qu
 		fq.SetBoost(2 * weights[fieldNames])
 		rare = append(rare, fq)
 	}
-	// Entities matching every word (in any field) score once more.
+	// Entities matching every word (in any field) score once more; with
+	// common words the documents found already score for each word they
+	// hold.
 	var boost []query.Query
-	if len(all) > 1 {
+	if len(all) > 1 && len(commons) == 0 {
 		boost = append(boost, query.NewConjunctionQuery(all))
 	}
 	if len(rare) == 0 {
@@ -416,6 +420,10 @@ func fuzziness(n int) int {
 		return 2
 	}
 	return 1
+}
+
+func hasDigit(s string) bool {
+	return strings.IndexFunc(s, unicode.IsDigit) >= 0
 }
 
 func isCJK(s string) bool {
