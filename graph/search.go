@@ -41,9 +41,18 @@ type textIndex interface {
 	Close() error
 }
 
+// rebuildAfter is how many writes the index follows before it is rebuilt:
+// each write adds a segment that every search then visits, and an
+// in-memory index never merges them.
+const rebuildAfter = 128
+
 // textSearch holds the store's index once built.
 type textSearch struct {
 	idx atomic.Pointer[textIndex] // nil until the first search
+	// use is held (read) by searches while they use the index, so that a
+	// rebuild closes the old one only when none does.
+	use    sync.RWMutex
+	writes int // writes followed since the index was built; under the writer lock
 	// failed remembers a build error so that every search reports it
 	// rather than rebuilding on each request.
 	mu     sync.Mutex
@@ -221,6 +230,17 @@ func (s *CayleyStore) followWrite(p *projection, touched map[string]bool, pl *pl
 	if ip == nil || (len(touched) == 0 && len(pl.delEnts) == 0) {
 		return nil
 	}
+	if s.text.writes++; s.text.writes >= rebuildAfter {
+		idx, err := buildTextIndex(p)
+		if err != nil {
+			return err
+		}
+		s.text.use.Lock()
+		s.text.idx.Store(&idx)
+		s.text.use.Unlock()
+		s.text.writes = 0
+		return (*ip).Close()
+	}
 	docs := make([]fulltext.Doc, 0, len(touched))
 	for id := range touched {
 		if n, ok := p.nodes[id]; ok {
@@ -248,7 +268,10 @@ func cites(e *Entity, keys map[string]bool) bool {
 
 // closeTextIndex releases the index; the caller holds the writer lock.
 func (s *CayleyStore) closeTextIndex() {
-	if ip := s.text.idx.Swap(nil); ip != nil {
+	s.text.use.Lock()
+	ip := s.text.idx.Swap(nil)
+	s.text.use.Unlock()
+	if ip != nil {
 		(*ip).Close()
 	}
 	s.text.mu.Lock()
@@ -266,8 +289,7 @@ func (s *CayleyStore) fullTextSearch(ctx context.Context, text string, kinds []K
 	if limit <= 0 {
 		limit = 10
 	}
-	idx, err := s.textIndexFor(ctx)
-	if err != nil {
+	if _, err := s.textIndexFor(ctx); err != nil {
 		return nil, err
 	}
 	kindNames := make([]string, len(kinds))
@@ -280,7 +302,15 @@ func (s *CayleyStore) fullTextSearch(ctx context.Context, text string, kinds []K
 	if err := s.read(ctx, func(p *projection) error { exact = len(p.names[key]); return nil }); err != nil {
 		return nil, err
 	}
-	hits, err := idx.Search(ctx, fulltext.Query{Text: text, Key: key, Kinds: kindNames, Limit: limit + exact})
+	s.text.use.RLock()
+	var hits []fulltext.Hit
+	var err error
+	if ip := s.text.idx.Load(); ip != nil {
+		hits, err = (*ip).Search(ctx, fulltext.Query{Text: text, Key: key, Kinds: kindNames, Limit: limit + exact})
+	} else {
+		err = &Error{Op: op, Code: CodeInternal, Msg: "store is closed"}
+	}
+	s.text.use.RUnlock()
 	switch {
 	case errors.Is(err, fulltext.ErrQueryTooLong):
 		return nil, &Error{Op: op, Code: CodeInvalid, Path: "text",

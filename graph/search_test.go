@@ -2,12 +2,14 @@ package graph_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/chipgraph/chipgraph/graph"
+	"github.com/chipgraph/chipgraph/graph/graphtest"
 	"github.com/chipgraph/chipgraph/loaders"
 )
 
@@ -98,4 +100,61 @@ func TestSearchCurated(t *testing.T) {
 
 func firstIs(id string) func([]*graph.Entity) bool {
 	return func(got []*graph.Entity) bool { return len(got) > 0 && got[0].ID == id }
+}
+
+// TestSearchIndexRebuild writes many times (the index is rebuilt every so
+// many writes) while searches run, and checks that search never fails and
+// ends up with the last write.
+func TestSearchIndexRebuild(t *testing.T) {
+	ctx := context.Background()
+	s, err := graph.Open(ctx, "memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Apply(ctx, graphtest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Search(ctx, "smic", nil, 5); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	errs := make(chan error, 1)
+	go func() {
+		defer close(errs)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if _, err := s.Search(ctx, "Huawei chips", nil, 5); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	words := []string{"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"}
+	for i := range 300 {
+		e := graph.Entity{ID: "hisilicon", Kind: graph.KindCompany, Name: "HiSilicon",
+			Description: "codeword " + words[i%len(words)] + fmt.Sprint(i), Sources: []string{"s1"}}
+		if _, err := s.Apply(ctx, graph.Batch{Entities: []graph.Entity{e}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	if err := <-errs; err != nil {
+		t.Fatalf("search during writes: %v", err)
+	}
+	last := words[299%len(words)] + "299" // delta299
+	for text, want := range map[string]bool{last: true, "alpha0": false, words[294%len(words)] + "294": false} {
+		got, err := s.Search(ctx, text, nil, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := len(got) > 0 && got[0].Entity.ID == "hisilicon"
+		if found != want {
+			t.Errorf("Search(%q) found hisilicon: %v, want %v", text, found, want)
+		}
+	}
 }

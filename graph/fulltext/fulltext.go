@@ -191,9 +191,12 @@ type body struct {
 }
 
 // Update indexes put (replacing documents with the same ID) and removes
-// the documents del names, in one batch.
+// the documents del names, in one batch. Each batch adds a segment to the
+// index, which an in-memory index never merges: searches visit every
+// segment, so callers should build the whole index in one batch and
+// rebuild it after many small updates (the graph store does).
 func (x *Index) Update(put []Doc, del []string) error {
-	const chunk = 5000 // bounds the memory of one bleve batch
+	chunk := len(put) + len(del)
 	for len(put) > 0 || len(del) > 0 {
 		b := x.bi.NewBatch()
 		n := 0
