@@ -7,6 +7,11 @@
 //	chipgraph export   --format F [--seed ID]... [--hops N] [-o FILE] [--db DSN]
 //	chipgraph stats    [--json] [--db DSN]
 //	chipgraph health   [--addr 127.0.0.1:8080]
+//	chipgraph search   [--kinds K,...] TEXT...
+//	chipgraph exposure [--as-of DATE] [--max-hops N] ID
+//	chipgraph timeline [--from DATE] [--to DATE] ID
+//	chipgraph diff     [--ids ID,...] [--hops N] FROM TO
+//	chipgraph chokepoints [--category C] [--as-of DATE]
 //
 // Every command also takes --verbose (cayley's own logging) and --log-level.
 // Flags default to the environment: CHIPGRAPH_DB, CHIPGRAPH_ADDR,
@@ -90,14 +95,14 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{
+	return append([]command{
 		{"serve", "run the HTTP/GraphQL server", cmdServe},
 		{"load", "load curated YAML, public datasets or N-Quads into a store, all or nothing", cmdLoad},
 		{"validate", "parse and validate curated data without writing anything", cmdValidate},
 		{"export", "write the graph or a subgraph as GraphML, GEXF, Cytoscape, node-link, CSV, N-Quads or FtM", cmdExport},
 		{"stats", "count what a store holds", cmdStats},
 		{"health", "probe a running server's /healthz (exit 0 healthy, 1 not)", cmdHealth},
-	}
+	}, analysisCommands()...) // analysis_commands.go
 }
 
 func usage(w io.Writer) {

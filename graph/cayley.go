@@ -39,6 +39,8 @@ type CayleyStore struct {
 
 	mu   sync.RWMutex // guards proj
 	proj *projection
+
+	text textSearch // the full-text index (search.go)
 }
 
 var _ Store = (*CayleyStore)(nil)
@@ -243,10 +245,14 @@ func (s *CayleyStore) Apply(ctx context.Context, b Batch) (ApplyResult, error) {
 	if res.Created+res.Updated+res.Deleted == 0 {
 		return res, nil
 	}
+	touched := s.textTouched(p, plan)
 	s.mu.Lock()
 	plan.applyTo(p)
 	p.changed()
 	s.mu.Unlock()
+	if err := s.followWrite(p, touched, plan); err != nil {
+		return res, &Error{Op: op, Code: CodeInternal, Msg: "the write landed but the full-text index could not follow it", Err: err}
+	}
 	return res, nil
 }
 
@@ -619,8 +625,7 @@ func (s *CayleyStore) Resolve(ctx context.Context, name string) (out []*Entity, 
 
 // Search implements Store.
 func (s *CayleyStore) Search(ctx context.Context, text string, kinds []Kind, limit int) (out []Match, err error) {
-	err = s.read(ctx, func(p *projection) error { out, err = p.search(text, kinds, limit); return err })
-	return out, err
+	return s.fullTextSearch(ctx, text, kinds, limit)
 }
 
 // Entities implements Store.
@@ -730,6 +735,7 @@ func (s *CayleyStore) Close() error {
 		return nil
 	}
 	s.closed = true
+	s.closeTextIndex()
 	s.mu.Lock()
 	s.proj = nil
 	s.mu.Unlock()

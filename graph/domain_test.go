@@ -100,20 +100,3 @@ func TestErrorCodes(t *testing.T) {
 		t.Error("a plain error should be internal")
 	}
 }
-
-func TestPrefixDistance(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want int
-	}{
-		{"cambrcon", "cambricontech", 1},
-		{"hynex", "hynix", 1},
-		{"abc", "abc", 0},
-		{"abc", "xyz", 3},
-	}
-	for _, tt := range tests {
-		if got := prefixDistance([]rune(tt.a), []rune(tt.b)); got != tt.want {
-			t.Errorf("prefixDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
-		}
-	}
-}

@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"context"
 	"slices"
-	"strings"
-	"unicode/utf8"
 )
 
 // Read algorithms over the projection. Callers hold the store's read lock.
@@ -48,103 +46,6 @@ func (p *projection) resolve(name string) []*Entity {
 	}
 	slices.SortFunc(out, func(a, b *Entity) int { return cmp.Compare(a.ID, b.ID) })
 	return out
-}
-
-func (p *projection) search(text string, kinds []Kind, limit int) ([]Match, error) {
-	q := Normalize(text)
-	if q == "" {
-		return nil, Errorf(CodeInvalid, "text", "search text has no letters or digits")
-	}
-	best := map[*node]float64{}
-	qLen := utf8.RuneCountInString(q)
-	maxDist := 0
-	switch {
-	case qLen >= 8:
-		maxDist = 2
-	case qLen >= 4:
-		maxDist = 1
-	}
-	for key, nodes := range p.names {
-		score := matchScore(q, qLen, key, maxDist)
-		if score == 0 {
-			continue
-		}
-		for _, n := range nodes {
-			if len(kinds) > 0 && !slices.Contains(kinds, n.entity.Kind) {
-				continue
-			}
-			if score > best[n] {
-				best[n] = score
-			}
-		}
-	}
-	out := make([]Match, 0, len(best))
-	for n, s := range best {
-		out = append(out, Match{Entity: n.entity, Score: s})
-	}
-	slices.SortFunc(out, func(a, b Match) int {
-		if c := cmp.Compare(b.Score, a.Score); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(len(a.Entity.Name), len(b.Entity.Name)); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Entity.ID, b.Entity.ID)
-	})
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
-}
-
-// matchScore ranks key against the query q: exact 100, prefix 80, substring
-// 60, within maxDist edits 40 (less per edit), else 0. Shorter leftovers
-// rank higher within a class.
-func matchScore(q string, qLen int, key string, maxDist int) float64 {
-	switch {
-	case key == q:
-		return 100
-	case strings.HasPrefix(key, q):
-		return 80 + 10*float64(len(q))/float64(len(key))
-	case strings.Contains(key, q):
-		return 60 + 10*float64(len(q))/float64(len(key))
-	}
-	if maxDist == 0 {
-		return 0
-	}
-	// Typos: compare with the key's prefix of the query's length, so
-	// "cambrcon" finds "cambricontechnologies".
-	kr := []rune(key)
-	if len(kr) > qLen+maxDist {
-		kr = kr[:qLen+maxDist]
-	}
-	d := prefixDistance([]rune(q), kr)
-	if d > maxDist {
-		return 0
-	}
-	return 40 - 10*float64(d)
-}
-
-// prefixDistance is the smallest Levenshtein distance between a and any
-// prefix of b.
-func prefixDistance(a, b []rune) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return slices.Min(prev)
 }
 
 func (p *projection) entities(f EntityFilter) []*Entity {

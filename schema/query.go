@@ -10,7 +10,7 @@ import (
 
 func (s *Schema) queryType() *graphql.Object {
 	t := s.types
-	return graphql.NewObject(graphql.ObjectConfig{
+	q := graphql.NewObject(graphql.ObjectConfig{
 		Name: "Query",
 		Fields: graphql.Fields{
 			"entity": {
@@ -24,7 +24,7 @@ func (s *Schema) queryType() *graphql.Object {
 			},
 			"search": {
 				Type:        listOf(t.entity),
-				Description: "Entities ranked by how well their id, name or aliases match text: exact, prefix, substring, then near misses.",
+				Description: "Full-text search over names, aliases, descriptions, attribute notes, supply roles and source titles, ranked by BM25: several words, typos and Chinese (CJK bigrams) are handled; an entity whose id, name or alias is the whole text comes first. text is at most 256 bytes and 16 words.",
 				Args: graphql.FieldConfigArgument{
 					"text":  {Type: nn(graphql.String)},
 					"kinds": {Type: graphql.NewList(nn(t.kind))},
@@ -219,6 +219,10 @@ func (s *Schema) queryType() *graphql.Object {
 			},
 		},
 	})
+	for name, f := range s.analysisFields() { // analysis.go
+		q.AddFieldConfig(name, f)
+	}
+	return q
 }
 
 func (s *Schema) resolveEntity(p graphql.ResolveParams) (any, error) {

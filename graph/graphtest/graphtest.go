@@ -80,6 +80,7 @@ func Run(t *testing.T, b Backend) {
 		{"InvalidBatchWritesNothing", testInvalidBatchWritesNothing},
 		{"Resolve", testResolve},
 		{"Search", testSearch},
+		{"SearchFollowsWrites", testSearchFollowsWrites},
 		{"Entities", testEntities},
 		{"Relations", testRelations},
 		{"Subgraph", testSubgraph},

@@ -201,6 +201,11 @@ const state = {
   selected: null, // 'n:ID' or 'e:ID'
   truncated: false,
   pathCount: 0,
+  focus: null, // the entity of the exposure, timeline and diff views: {id, name}
+  diffFrom: '2019',
+  diffTo: '2021',
+  summary: '', // what the analysis view shows, for the status line
+  table: null, // the current result as {title, columns, rows}
 };
 
 const nid = (id) => 'n:' + id;
@@ -283,8 +288,12 @@ function stylesheet(big) {
       style: { 'line-color': color, 'target-arrow-color': color },
     })),
     ...timeStyles(),
-    { selector: 'edge[status = "disputed"]', style: { 'line-style': 'dashed' } },
+    // RelationStatus values, as the API spells them. Dotted is taken by
+    // first reports (timeStyles): ended relations fade instead.
+    { selector: 'edge[status = "DISPUTED"]', style: { 'line-style': 'dashed', 'line-dash-pattern': [8, 5] } },
+    { selector: 'edge[status = "ENDED"]', style: { opacity: 0.45 } },
     { selector: 'edge.path', style: { width: 4, 'line-color': '#6f42c1', 'target-arrow-color': '#6f42c1', opacity: 1 } },
+    ...analysisStyles(),
     { selector: 'edge:selected', style: { width: 4, 'overlay-color': '#0969da', 'overlay-opacity': 0.2 } },
   ];
   return sheet;
@@ -321,7 +330,10 @@ const cy = cytoscape({
   style: stylesheet(bigStyle),
 });
 // For tests and the console: the explorer's Cytoscape instance.
-window.chipgraphExplore = { cy, state, relayout: () => runLayout(true), select: (id) => select(nid(id)) };
+window.chipgraphExplore = {
+  cy, state, relayout: () => runLayout(true), select: (id) => select(nid(id)),
+  table: () => state.table, csv: () => tableCSV(state.table),
+};
 
 cy.on('tap', 'node', (ev) => {
   const id = ev.target.data('entity');
@@ -342,6 +354,11 @@ async function refresh({ relayout = false } = {}) {
   status.dataset.busy = 'true';
   syncURL();
   syncExports();
+  if (ANALYSIS_MODES.includes(state.mode)) {
+    await refreshAnalysis(gen, relayout);
+    return;
+  }
+  state.summary = '';
   const jobs = [];
   const vars = { types: typesArg(), asOf: state.asOf ? String(state.asOf) : null };
   if (state.expanded.length) {
@@ -389,6 +406,7 @@ async function refresh({ relayout = false } = {}) {
     showMessage(`No path of at most ${state.maxHops} relations between ${state.from.name} and ${state.to.name} under the current filters.`);
   }
   const t1 = performance.now();
+  state.table = relationsTable(pathMode ? 'Paths' : 'Neighbourhood', nodes, rels);
   draw(nodes, rels, pathRels, relayout);
   // How long the last view took to fetch and to draw (with the layout).
   status.dataset.fetchMs = Math.round(t1 - t0);
@@ -396,13 +414,16 @@ async function refresh({ relayout = false } = {}) {
   status.dataset.busy = 'false';
 }
 
-function draw(nodes, rels, pathRels, relayout) {
+// draw shows nodes and rels, highlighting pathRels; marks optionally gives
+// classes to edges (by relation id) and nodes (by entity id).
+function draw(nodes, rels, pathRels, relayout, marks = { edges: new Map(), nodes: new Map() }) {
   const wantEdges = new Map();
   for (const r of rels.values()) {
     if (nodes.has(r.fromId) && nodes.has(r.toId)) wantEdges.set(eid(r.id), r);
   }
   const expanded = new Set(state.expanded);
-  const ends = new Set([state.mode === 'path' && state.from?.id, state.mode === 'path' && state.to?.id]);
+  const ends = new Set([state.mode === 'path' && state.from?.id, state.mode === 'path' && state.to?.id,
+    ANALYSIS_MODES.includes(state.mode) && state.focus?.id]);
   const added = [];
   const big = nodes.size > BIG;
   if (big !== bigStyle) {
@@ -457,6 +478,10 @@ function draw(nodes, rels, pathRels, relayout) {
       n.toggleClass('path-end', ends.has(n.data('entity')));
     });
     cy.edges().forEach((e) => e.toggleClass('path', pathRels.has(e.data('relation'))));
+    for (const c of MARK_CLASSES) {
+      cy.edges().forEach((e) => e.toggleClass(c, marks.edges.get(e.data('relation')) === c));
+      cy.nodes().forEach((n) => n.toggleClass(c, marks.nodes.get(n.data('entity')) === c));
+    }
   });
 
   const grown = added.some((c) => c.nodes().nonempty());
@@ -478,8 +503,10 @@ function draw(nodes, rels, pathRels, relayout) {
   const parts = [`${n} ${n === 1 ? 'entity' : 'entities'}`, `${m} ${m === 1 ? 'relation' : 'relations'}`];
   if (state.asOf) parts.push(`as of ${state.asOf}`);
   if (state.mode === 'path' && state.from && state.to) parts.push(`${state.pathCount} path${state.pathCount === 1 ? '' : 's'}`);
+  if (ANALYSIS_MODES.includes(state.mode) && state.summary) parts.push(state.summary);
   if (state.truncated) parts.push(`truncated at ${state.limit}: raise the limit or filter`);
-  status.textContent = n ? parts.join(' · ') : '';
+  status.textContent = n || state.summary ? parts.join(' · ') : '';
+  syncTable();
   countLegend();
   syncExports();
 }
@@ -768,9 +795,17 @@ function setMode(mode) {
   state.mode = mode;
   for (const r of document.querySelectorAll('input[name=mode]')) r.checked = r.value === mode;
   for (const el of document.querySelectorAll('.path-only')) el.hidden = mode !== 'path';
+  for (const el of document.querySelectorAll('[data-modes]')) el.hidden = !el.dataset.modes.split(' ').includes(mode);
   const a = $('#q-a');
   a.placeholder = mode === 'path' ? 'Path from entity A (press /)' : 'Search entities (press /)';
-  if (mode === 'path') {
+  if (ANALYSIS_MODES.includes(mode)) {
+    a.placeholder = ANALYSIS_PLACEHOLDER[mode];
+    state.focus ||= state.from || (state.expanded.length ? { id: state.expanded[0], name: nameOf(state.expanded[0]) } : null);
+    if (state.focus) a.value = state.focus.name;
+    needFit = true;
+    cy.elements().remove();
+    refresh();
+  } else if (mode === 'path') {
     if (state.from) a.value = state.from.name;
     if (state.from && state.to) startPath();
     else refresh();
@@ -945,6 +980,15 @@ function syncURL() {
     if (state.to) p.set('to', state.to.id);
     if (state.maxHops !== 4) p.set('maxHops', state.maxHops);
   }
+  if (ANALYSIS_MODES.includes(state.mode)) {
+    p.set('mode', state.mode);
+    if (state.focus) p.set('entity', state.focus.id);
+    if (state.mode === 'diff') {
+      p.set('from', state.diffFrom);
+      p.set('to', state.diffTo);
+    }
+    if (state.mode === 'exposure' && state.maxHops !== 4) p.set('maxHops', state.maxHops);
+  }
   for (const id of state.expanded) p.append('seed', id);
   if (state.hops !== 1) p.set('hops', state.hops);
   if (state.limit !== 500) p.set('limit', state.limit);
@@ -1008,6 +1052,247 @@ function exportPNG() {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+// ----------------------------------------------------------- analyst views
+//
+// Exposure (the sanctions reaching an entity through its supply chain, the
+// paths highlighted), timeline (an entity's dated events in order), diff
+// (relations added and ended between two dates, coloured), and a table of
+// whatever the view shows, downloadable as CSV.
+
+const ANALYSIS_MODES = ['exposure', 'timeline', 'diff'];
+const ANALYSIS_PLACEHOLDER = {
+  exposure: 'Exposure of entity… (press /)',
+  timeline: 'Timeline of entity… (press /)',
+  diff: 'Diff around entity (or whole graph)… (press /)',
+};
+// Classes draw() may give edges and nodes (marks).
+const MARK_CLASSES = ['sanction-hit', 'exposed', 'added', 'ended'];
+
+function analysisStyles() {
+  return [
+    { selector: 'node.sanction-hit', style: { 'border-width': 4, 'border-color': '#b2182b', width: 36, height: 36 } },
+    { selector: 'edge.exposed', style: { width: 4, 'line-color': '#b2182b', 'target-arrow-color': '#b2182b', opacity: 1 } },
+    { selector: 'edge.added', style: { width: 4, 'line-color': '#1a7f37', 'target-arrow-color': '#1a7f37', opacity: 1 } },
+    { selector: 'edge.ended', style: { width: 4, 'line-color': '#cf222e', 'target-arrow-color': '#cf222e', opacity: 1 } },
+  ];
+}
+
+const Q_EXPOSURE = `query Exposure($id: ID!, $asOf: Date, $maxHops: Int, $types: [RelationType!]) {
+  exposure(id: $id, asOf: $asOf, maxHops: $maxHops, types: $types, first: 200) {
+    sanction { ${NODE_FIELDS} }
+    hops status
+    path { nodes { ${NODE_FIELDS} } relations { ${REL_FIELDS} } }
+  }
+}`;
+const Q_TIMELINE = `query Timeline($id: ID!) {
+  entity(id: $id) { ${NODE_FIELDS} }
+  timeline(id: $id, first: 300) {
+    date kind description
+    relation { ${REL_FIELDS} }
+    entity { ${NODE_FIELDS} }
+    sources { key title url }
+  }
+}`;
+const Q_DIFF = `query Diff($from: Date!, $to: Date!, $ids: [ID!], $hops: Int, $types: [RelationType!]) {
+  diff(from: $from, to: $to, ids: $ids, hops: $hops, types: $types, first: 300) {
+    addedCount endedCount changedCount truncated
+    added { ${REL_FIELDS} from { ${NODE_FIELDS} } to { ${NODE_FIELDS} } }
+    ended { ${REL_FIELDS} from { ${NODE_FIELDS} } to { ${NODE_FIELDS} } }
+    changedAttributes { entity { id name } name before { value unit asOf } after { value unit asOf status } }
+  }
+}`;
+
+// entityRef looks an entity's name up: {id, name}, or null.
+async function entityRef(id) {
+  if (!id) return null;
+  try {
+    const d = await gql('query($id: ID!) { entity(id: $id) { id name } }', { id });
+    return d.entity;
+  } catch {
+    return null;
+  }
+}
+
+// validDate is a Date argument as the API takes it.
+const validDate = (s) => /^\d{4}(-\d{2}(-\d{2})?)?$/.test(s);
+
+// refreshAnalysis fetches and draws the exposure, timeline or diff view.
+async function refreshAnalysis(gen, relayout) {
+  const status = $('#status');
+  const nodes = new Map();
+  const rels = new Map();
+  const marks = { edges: new Map(), nodes: new Map() };
+  const focus = state.focus;
+  let table = null;
+  let summary = '';
+  try {
+    if (state.mode === 'exposure' && focus) {
+      const d = await gql(Q_EXPOSURE, {
+        id: focus.id, asOf: state.asOf ? String(state.asOf) : null, maxHops: state.maxHops, types: exposureTypes(),
+      });
+      table = { title: `Exposure of ${focus.name}`, columns: ['sanction', 'name', 'hops', 'status', 'path'], rows: [] };
+      for (const x of d.exposure) {
+        for (const n of x.path.nodes) nodes.set(n.id, n);
+        for (const r of x.path.relations) {
+          rels.set(r.id, r);
+          marks.edges.set(r.id, 'exposed');
+        }
+        marks.nodes.set(x.sanction.id, 'sanction-hit');
+        table.rows.push([x.sanction.id, x.sanction.name, x.hops, x.status, x.path.nodes.map((n) => n.id).join(' > ')]);
+      }
+      if (!d.exposure.length) nodes.set(focus.id, { id: focus.id, name: focus.name, kind: '' });
+      summary = `${d.exposure.length} sanction${d.exposure.length === 1 ? '' : 's'} reach ${focus.name}`;
+    } else if (state.mode === 'timeline' && focus) {
+      const d = await gql(Q_TIMELINE, { id: focus.id });
+      if (d.entity) nodes.set(d.entity.id, d.entity);
+      table = { title: `Timeline of ${focus.name}`, columns: ['date', 'kind', 'description', 'relation', 'sources'], rows: [] };
+      for (const ev of d.timeline) {
+        if (ev.entity) nodes.set(ev.entity.id, ev.entity);
+        if (ev.relation) rels.set(ev.relation.id, ev.relation);
+        table.rows.push([ev.date, ev.kind, ev.description, ev.relation?.id || '', ev.sources.map((x) => x.key).join(' ')]);
+      }
+      summary = `${d.timeline.length} event${d.timeline.length === 1 ? '' : 's'}`;
+    } else if (state.mode === 'diff') {
+      if (!validDate(state.diffFrom) || !validDate(state.diffTo)) throw new Error('Give both dates as YYYY, YYYY-MM or YYYY-MM-DD.');
+      const d = (await gql(Q_DIFF, {
+        from: state.diffFrom, to: state.diffTo, ids: focus ? [focus.id] : null, hops: state.hops, types: typesArg(),
+      })).diff;
+      table = {
+        title: `Changes ${state.diffFrom} → ${state.diffTo}${focus ? ` around ${focus.name}` : ''}`,
+        columns: ['change', 'date', 'relation', 'type', 'from', 'to', 'status'],
+        rows: [],
+      };
+      if (focus) nodes.set(focus.id, { id: focus.id, name: focus.name, kind: '' });
+      for (const [list, cls] of [[d.added, 'added'], [d.ended, 'ended']]) {
+        for (const r of list) {
+          nodes.set(r.from.id, r.from);
+          nodes.set(r.to.id, r.to);
+          rels.set(r.id, r);
+          marks.edges.set(r.id, cls);
+          table.rows.push([cls, cls === 'added' ? r.validFrom : r.validTo, r.id, r.type, r.fromId, r.toId, r.status]);
+        }
+      }
+      for (const c of d.changedAttributes) {
+        const before = c.before ? `${c.before.value}${c.before.unit ? ' ' + c.before.unit : ''} (${c.before.asOf})` : '';
+        table.rows.push(['attribute', c.after.asOf, c.name, '', c.entity.id, `${before} → ${c.after.value}${c.after.unit ? ' ' + c.after.unit : ''}`, c.after.status || '']);
+      }
+      summary = `${d.addedCount} added, ${d.endedCount} ended, ${d.changedCount} attribute changes${d.truncated ? ' (neighbourhood truncated)' : ''}`;
+    }
+  } catch (err) {
+    if (gen === generation) {
+      status.dataset.busy = 'false';
+      showMessage(err.message);
+    }
+    return;
+  }
+  if (gen !== generation) return;
+  state.summary = summary;
+  state.table = table;
+  // Nodes of unknown kind (the focus before it is fetched) keep the
+  // fallback style; they are complete once any relation names them.
+  draw(nodes, rels, new Set(), relayout, marks);
+  if (state.mode === 'timeline') renderTimeline();
+  status.dataset.busy = 'false';
+}
+
+// exposureTypes: the exposure follows only supply-chain types; the type
+// filter narrows them.
+function exposureTypes() {
+  const supply = ['DESIGNS', 'FABRICATES', 'SUPPLIES', 'USES_COMPONENT', 'SUBSIDIARY_OF', 'CUSTOMER_OF', 'RUNS_ON'];
+  const t = typesArg();
+  if (!t) return null;
+  const kept = t.filter((x) => supply.includes(x));
+  return kept.length ? kept : null;
+}
+
+// relationsTable is the table of a neighbourhood or path view.
+function relationsTable(title, nodes, rels) {
+  const name = (id) => nodes.get(id)?.name || id;
+  return {
+    title,
+    columns: ['relation', 'type', 'from', 'to', 'status', 'validFrom', 'validTo', 'category', 'product'],
+    rows: [...rels.values()].map((r) => [r.id, r.type, name(r.fromId), name(r.toId), r.status, r.validFrom || '', r.validTo || '', r.category || '', r.product || '']),
+  };
+}
+
+// tableCSV writes a table as CSV (RFC 4180: fields with quotes, commas or
+// line breaks quoted, quotes doubled).
+function tableCSV(t) {
+  if (!t) return '';
+  const cell = (v) => {
+    const s = v === null || v === undefined ? '' : String(v);
+    return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  };
+  return [t.columns, ...t.rows].map((row) => row.map(cell).join(',')).join('\r\n') + '\r\n';
+}
+
+let tableOpen = false;
+
+// syncTable redraws the table panel when it is open.
+function syncTable() {
+  const t = state.table;
+  $('#table-toggle').disabled = !t;
+  $('#table-toggle').setAttribute('aria-pressed', String(tableOpen));
+  const panel = $('#table-view');
+  panel.hidden = !(tableOpen && t);
+  if (panel.hidden) return;
+  $('#table-title').textContent = `${t.title} · ${t.rows.length} row${t.rows.length === 1 ? '' : 's'}`;
+  const shown = t.rows.slice(0, 2000);
+  $('#table').replaceChildren(
+    h('thead', null, h('tr', null, t.columns.map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', null, shown.map((row) => h('tr', null, row.map((v) => h('td', null, v === null || v === undefined ? '' : String(v)))))),
+  );
+  if (t.rows.length > shown.length) $('#table-title').append(` (first ${shown.length} shown; the CSV has all)`);
+}
+
+function downloadCSV() {
+  const t = state.table;
+  if (!t) return;
+  const url = URL.createObjectURL(new Blob([tableCSV(t)], { type: 'text/csv;charset=utf-8' }));
+  const a = h('a', { href: url, download: `chipgraph-${state.mode}.csv` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+// renderTimeline shows the timeline's events, in order, in the table
+// panel, which the timeline view opens.
+function renderTimeline() {
+  tableOpen = true;
+  syncTable();
+}
+
+// startAnalysis wires the controls of the analyst views and reads their
+// state from the URL.
+function startAnalysis(q) {
+  if (validDate(q.get('from') || '')) state.diffFrom = q.get('from');
+  if (validDate(q.get('to') || '')) state.diffTo = q.get('to');
+  for (const [id, key] of [['#diff-from', 'diffFrom'], ['#diff-to', 'diffTo']]) {
+    const input = $(id);
+    input.value = state[key];
+    input.addEventListener('change', () => {
+      const v = input.value.trim();
+      input.setAttribute('aria-invalid', String(!validDate(v)));
+      if (!validDate(v)) {
+        showMessage(`${v || '(empty)'} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD.`);
+        return;
+      }
+      state[key] = v;
+      if (state.mode === 'diff') refresh({ relayout: true });
+    });
+  }
+  $('#table-toggle').addEventListener('click', () => {
+    tableOpen = !tableOpen;
+    syncTable();
+  });
+  $('#table-close').addEventListener('click', () => {
+    tableOpen = false;
+    syncTable();
+  });
+  $('#table-csv').addEventListener('click', downloadCSV);
 }
 
 // -------------------------------------------------------------------- start
@@ -1086,6 +1371,7 @@ async function start() {
   const maxHopsSel = $('#max-hops');
   maxHopsSel.value = state.maxHops;
   maxHopsSel.addEventListener('change', () => { state.maxHops = Number(maxHopsSel.value); refresh({ relayout: true }); });
+  hopsSel.addEventListener('change', () => { if (state.mode === 'diff') refresh({ relayout: true }); });
 
   for (const b of document.querySelectorAll('[data-all]')) b.addEventListener('click', () => setAll(b.dataset.all, true));
   for (const b of document.querySelectorAll('[data-none]')) b.addEventListener('click', () => setAll(b.dataset.none, false));
@@ -1093,6 +1379,7 @@ async function start() {
   $('#relayout').addEventListener('click', () => runLayout(true));
   $('#clear').addEventListener('click', () => {
     state.expanded = [];
+    state.focus = null;
     state.from = state.to = null;
     $('#q-a').value = '';
     $('#q-b').value = '';
@@ -1106,7 +1393,12 @@ async function start() {
   }
 
   autocomplete($('#q-a'), $('#q-a-list'), (it) => {
-    if (state.mode === 'path') {
+    if (ANALYSIS_MODES.includes(state.mode)) {
+      state.focus = { id: it.id, name: it.name };
+      needFit = true;
+      cy.elements().remove();
+      refresh();
+    } else if (state.mode === 'path') {
       state.from = { id: it.id, name: it.name };
       if (state.to) startPath();
       else $('#q-b').focus();
@@ -1127,8 +1419,12 @@ async function start() {
     }
   });
 
+  startAnalysis(q);
   // Path mode from the URL: look the ends' names up.
-  if (q.get('mode') === 'path') {
+  if (ANALYSIS_MODES.includes(q.get('mode'))) {
+    state.focus = await entityRef(q.get('entity'));
+    setMode(q.get('mode'));
+  } else if (q.get('mode') === 'path') {
     const ends = await Promise.all(['from', 'to'].map(async (k) => {
       const id = q.get(k);
       if (!id) return null;

@@ -12,6 +12,7 @@ import ascendFoundries from './queries/2-ascend-foundries.graphql';
 import smicSanctions from './queries/3-smic-sanctions.graphql';
 import hynixToCloudMatrix from './queries/4-hynix-to-cloudmatrix.graphql';
 import cambriconNeighborhood from './queries/5-cambricon-neighborhood.graphql';
+import cloudmatrixExposure from './queries/6-cloudmatrix-exposure.graphql';
 
 // Monaco runs its language services in web workers. They are bundled as
 // separate same-origin scripts (see build.mjs, which defines the URLs), so
@@ -39,13 +40,35 @@ const defaultTabs = [
   smicSanctions,
   hynixToCloudMatrix,
   cambriconNeighborhood,
+  cloudmatrixExposure,
 ].map((query) => ({ query }));
+
+// A query shared as a link, /graphiql?query=...&variables=..., opens in the
+// first tab (or, when the browser remembers tabs, in a tab of its own), and
+// the address follows the active tab, so that it can be copied and shared.
+const params = new URLSearchParams(window.location.search);
+const urlQuery = params.get('query') ?? undefined;
+const urlVariables = params.get('variables') ?? undefined;
+const tabs = urlQuery ? [{ query: urlQuery, variables: urlVariables }, ...defaultTabs] : defaultTabs;
+
+function shareActiveTab(state) {
+  const tab = state.tabs[state.activeTabIndex];
+  if (!tab) return;
+  const p = new URLSearchParams();
+  if (tab.query) p.set('query', tab.query);
+  if (tab.variables && tab.variables.trim()) p.set('variables', tab.variables);
+  const q = p.toString();
+  window.history.replaceState(null, '', q ? `?${q}` : window.location.pathname);
+}
 
 function App() {
   return (
     <GraphiQL
       fetcher={fetcher}
-      defaultTabs={defaultTabs}
+      defaultTabs={tabs}
+      initialQuery={urlQuery}
+      initialVariables={urlVariables}
+      onTabChange={shareActiveTab}
       defaultEditorToolsVisibility={false}
       isHeadersEditorEnabled={true}
       shouldPersistHeaders={false}
