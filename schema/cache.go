@@ -119,7 +119,7 @@ func (s *Schema) document(query string) *document {
 // specifiedRules, in gqlparser's port) without the "Did you mean"
 // suggestions, which would let clients probe the schema with introspection
 // off, plus scalarLiterals.
-func validationRules(gs *graphql.Schema) *rules.Rules {
+func (s *Schema) validationRules() *rules.Rules {
 	r := rules.NewDefaultRules()
 	for _, pair := range [][2]core.Rule{
 		{rules.FieldsOnCorrectTypeRule, rules.FieldsOnCorrectTypeRuleWithoutSuggestions},
@@ -131,27 +131,40 @@ func validationRules(gs *graphql.Schema) *rules.Rules {
 		r.RemoveRule(pair[0].Name)
 		r.AddRule(pair[1].Name, pair[1].RuleFunc)
 	}
-	r.AddRule("ScalarLiterals", scalarLiterals(gs))
+	r.AddRule("ScalarLiterals", s.scalarLiterals())
 	return r
 }
 
 // scalarLiterals checks what gqlparser's ValuesOfCorrectType leaves out
 // and graphql-js checks: an Int literal must fit in 32 bits, and a literal
 // of a custom scalar (Date) must parse with the scalar's own ParseLiteral.
-func scalarLiterals(gs *graphql.Schema) core.RuleFunc {
+// Messages name the argument, or the variable whose default it is.
+func (s *Schema) scalarLiterals() core.RuleFunc {
+	gs := &s.gql
 	return func(observers *core.Events, addError core.AddErrFunc) {
-		observers.OnValue(func(_ *core.Walker, v *ast.Value) {
+		var check func(where string, v *ast.Value)
+		check = func(where string, v *ast.Value) {
+			if v == nil {
+				return
+			}
+			for _, c := range v.Children {
+				check(where, c.Value)
+			}
 			if v.Definition == nil || v.Definition.Kind != ast.Scalar {
 				return
 			}
 			switch v.Kind {
-			case ast.Variable, ast.NullValue, ast.ListValue, ast.ObjectValue:
+			case ast.Variable, ast.NullValue:
 				return
+			case ast.ListValue, ast.ObjectValue:
+				if v.ExpectedType != nil && v.ExpectedType.Elem != nil {
+					return // a list where a list goes: its items were checked
+				}
 			}
 			switch name := v.Definition.Name; {
 			case name == "Int" && v.Kind == ast.IntValue:
 				if _, err := strconv.ParseInt(v.Raw, 10, 32); err != nil {
-					addError(core.Message(`Int cannot represent non 32-bit signed integer value: %s`, truncate(v.Raw, 100)), core.At(v.Position))
+					addError(core.Message(`%s has an invalid value: Int cannot represent non 32-bit signed integer value: %s`, where, truncate(v.Raw, 100)), core.At(v.Position))
 				}
 			case builtinScalar(name):
 			default:
@@ -160,7 +173,29 @@ func scalarLiterals(gs *graphql.Schema) core.RuleFunc {
 					return
 				}
 				if _, err := coerceScalarLiteral(v, sc, nil); err != nil {
-					addError(core.Message(`Expected value of type "%s", found %s%s.`, name, truncate(v.String(), 100), scalarHint(sc)), core.At(v.Position))
+					addError(core.Message(`%s has an invalid value: expected a value of type "%s", found %s%s.`, where, name, truncate(v.String(), 100), scalarHint(sc)), core.At(v.Position))
+				}
+			}
+		}
+		arguments := func(args ast.ArgumentList) {
+			for _, a := range args {
+				check(fmt.Sprintf("Argument %q", a.Name), a.Value)
+			}
+		}
+		observers.OnField(func(_ *core.Walker, f *ast.Field) { arguments(f.Arguments) })
+		observers.OnDirective(func(_ *core.Walker, d *ast.Directive) { arguments(d.Arguments) })
+		observers.OnVariable(func(_ *core.Walker, vd *ast.VariableDefinition) {
+			// Defaults are not annotated with their types: coerce them whole
+			// when they are of a custom scalar, which gqlparser skips.
+			if vd.DefaultValue == nil || builtinScalar(vd.Type.Name()) {
+				return
+			}
+			if _, ok := gs.Type(vd.Type.Name()).(*graphql.Scalar); !ok {
+				return
+			}
+			if t := s.inputType(vd.Type); t != nil {
+				if _, err := s.coerceLiteral(vd.DefaultValue, t, nil, nil); err != nil {
+					addError(core.Message("The default of $%s has an invalid value: %v.", vd.Variable, err), core.At(vd.DefaultValue.Position))
 				}
 			}
 		})

@@ -138,7 +138,7 @@ func FuzzAppendJSONString(f *testing.F) {
 // @include(if: true), and in named fragments. CollectFields must make both
 // give the same bytes.
 func TestRandomQueriesRewritten(t *testing.T) {
-	s, err := New(schematest.Open(t), Config{MaxComplexity: 1 << 20})
+	s, err := New(schematest.Open(t), Config{MaxComplexity: 1 << 20, MaxAliases: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}

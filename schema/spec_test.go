@@ -42,6 +42,9 @@ func TestSpecification(t *testing.T) {
 		{"key order with an error", `{stats{sources entities} b: entity(name:"x", id:"y"){id} a: entity(id:"smic"){name id}}`, ``, schema.CodeBadUserInput, `{"stats":{"sources":3,"entities":14},"b":null,"a":{"name":"Semiconductor Manufacturing International Corporation","id":"smic"}}`},
 		{"key order in introspection", `{__type(name:"Stats"){name kind} __typename}`, ``, "", `{"__type":{"name":"Stats","kind":"OBJECT"},"__typename":"Query"}`},
 		{"current introspection fields", `{__schema{description directives{name isRepeatable args(includeDeprecated:true){name isDeprecated}}} __type(name:"Date"){specifiedByURL isOneOf}}`, ``, "", ""},
+		{"bad Date literal", `{relations(asOf:"2022-13"){totalCount}}`, ``, schema.CodeValidationFailed, ""},
+		{"bad Date literal in a list", `{relations(asOf:["2022-13"]){totalCount}}`, ``, schema.CodeValidationFailed, ""},
+		{"bad Date default", `query($d: Date = "2022-13"){relations(asOf:$d){totalCount}}`, ``, schema.CodeValidationFailed, ""},
 		{"defer is not a directive here", `{stats{... @defer {entities}}}`, ``, schema.CodeValidationFailed, ""},
 		{"fragment variables", `{stats{...F}} fragment F($a: Int) on Stats{entities}`, ``, schema.CodeParseFailed, ""},
 	}

@@ -324,7 +324,7 @@ func (s *Schema) build() error {
 	if s.as, s.sdl, err = validationSchema(gs); err != nil {
 		return err
 	}
-	s.rules = validationRules(&s.gql)
+	s.rules = s.validationRules()
 	s.intro = newIntrospection(s.as)
 	s.leaves = s.leafGetters()
 	s.finish()
