@@ -3,7 +3,6 @@ package schema
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 
 	gqlast "github.com/vektah/gqlparser/v2/ast"
@@ -293,67 +292,4 @@ func parseErrorCode(msg string) string {
 		return CodeTooDeep
 	}
 	return CodeParseFailed
-}
-
-// loneSurrogate finds a \u escape in a string literal that names half of
-// a UTF-16 surrogate pair without the other half, which the specification
-// (and graphql-js) refuse and gqlparser reads as U+FFFD. It returns the
-// escape's byte offset, or -1. Comments and block strings, which have no
-// escapes, are skipped.
-func loneSurrogate(q string) int {
-	if !strings.Contains(q, `\u`) {
-		return -1
-	}
-	hex4 := func(i int) (rune, bool) {
-		if i+6 > len(q) || q[i] != '\\' || q[i+1] != 'u' {
-			return 0, false
-		}
-		n, err := strconv.ParseUint(q[i+2:i+6], 16, 16)
-		return rune(n), err == nil
-	}
-	for i := 0; i < len(q); i++ {
-		switch {
-		case q[i] == '#':
-			for i < len(q) && q[i] != '\n' && q[i] != '\r' {
-				i++
-			}
-		case strings.HasPrefix(q[i:], `"""`):
-			end := strings.Index(q[i+3:], `"""`)
-			for end >= 0 && q[i+3+end-1] == '\\' { // \""" inside a block string
-				next := strings.Index(q[i+3+end+3:], `"""`)
-				if next < 0 {
-					end = -1
-					break
-				}
-				end += 3 + next
-			}
-			if end < 0 {
-				return -1 // unterminated: the parser reports it
-			}
-			i += 3 + end + 2
-		case q[i] == '"':
-			for i++; i < len(q) && q[i] != '"' && q[i] != '\n'; i++ {
-				if q[i] != '\\' {
-					continue
-				}
-				r, ok := hex4(i)
-				if !ok {
-					i++ // any other escape: skip the escaped character
-					continue
-				}
-				switch {
-				case r >= 0xD800 && r < 0xDC00:
-					if r2, ok := hex4(i + 6); ok && r2 >= 0xDC00 && r2 <= 0xDFFF {
-						i += 11
-						continue
-					}
-					return i
-				case r >= 0xDC00 && r <= 0xDFFF:
-					return i
-				}
-				i += 5
-			}
-		}
-	}
-	return -1
 }

@@ -79,6 +79,7 @@ func (s *Schema) parse(query string) *document {
 		e.Locations = []Location{{Line: line, Column: col}}
 		return &document{errs: []Error{e}}
 	}
+	query = escapeControls(query)
 	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Name: "GraphQL request", Input: query}, s.cfg.MaxTokens)
 	if err != nil {
 		ge, ok := err.(*gqlerror.Error)
@@ -91,6 +92,7 @@ func (s *Schema) parse(query string) *document {
 		}
 		return &document{errs: []Error{e}}
 	}
+	fixBlockStrings(doc, query)
 	return &document{doc: doc, errs: s.checkStructure(doc)}
 }
 

@@ -108,7 +108,13 @@ func (s *Schema) execute(ctx context.Context, doc *gqlast.QueryDocument, op *gql
 	if op.Operation == gqlast.Mutation {
 		root = s.gql.MutationType()
 	}
-	plans := x.collect(root, []gqlast.SelectionSet{op.SelectionSet})
+	plans, err := x.collect(root, []gqlast.SelectionSet{op.SelectionSet})
+	if err != nil {
+		// A directive's argument failed at the root: no data at all, as
+		// graphql-js's executeOperation gives.
+		x.errs = append(x.errs, x.s.errorOf(err, requestID))
+		return json.RawMessage("null"), x.errs, nil
+	}
 	err = x.object(root, plans, nil)
 	switch {
 	case errors.Is(err, errAborted), errors.Is(err, errIntrospectionTooComplex):
@@ -123,16 +129,24 @@ func (s *Schema) execute(ctx context.Context, doc *gqlast.QueryDocument, op *gql
 
 // collect gathers the fields of sets that apply to obj, in order, merging
 // fields with the same response key (CollectFields).
-func (x *execution) collect(obj *graphql.Object, sets []gqlast.SelectionSet) []*fieldPlan {
+func (x *execution) collect(obj *graphql.Object, sets []gqlast.SelectionSet) ([]*fieldPlan, error) {
 	var plans []*fieldPlan
 	var byKey map[string]*fieldPlan
+	var firstErr error
 	visited := map[string]bool{}
+	include := func(dirs gqlast.DirectiveList) bool {
+		ok, err := x.included(dirs)
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		return ok && err == nil
+	}
 	var walk func(set gqlast.SelectionSet)
 	walk = func(set gqlast.SelectionSet) {
 		for _, sel := range set {
 			switch sel := sel.(type) {
 			case *gqlast.Field:
-				if !x.included(sel.Directives) {
+				if !include(sel.Directives) {
 					continue
 				}
 				key := sel.Alias
@@ -155,11 +169,11 @@ func (x *execution) collect(obj *graphql.Object, sets []gqlast.SelectionSet) []*
 					byKey[key] = p
 				}
 			case *gqlast.InlineFragment:
-				if x.included(sel.Directives) && x.applies(sel.TypeCondition, obj) {
+				if include(sel.Directives) && x.applies(sel.TypeCondition, obj) {
 					walk(sel.SelectionSet)
 				}
 			case *gqlast.FragmentSpread:
-				if visited[sel.Name] || !x.included(sel.Directives) {
+				if visited[sel.Name] || !include(sel.Directives) {
 					continue
 				}
 				visited[sel.Name] = true
@@ -172,7 +186,7 @@ func (x *execution) collect(obj *graphql.Object, sets []gqlast.SelectionSet) []*
 	for _, set := range sets {
 		walk(set)
 	}
-	return plans
+	return plans, firstErr
 }
 
 // findPlan finds the plan of key: a scan while there are few, the map
@@ -229,29 +243,33 @@ func (s *Schema) fieldDef(obj *graphql.Object, name string) *graphql.FieldDefini
 }
 
 // children returns the plans of p's sub-selections for runtime type obj.
-func (x *execution) children(p *fieldPlan, obj *graphql.Object) []*fieldPlan {
+func (x *execution) children(p *fieldPlan, obj *graphql.Object) ([]*fieldPlan, error) {
 	if p.lastObj == obj {
-		return p.lastPlans
+		return p.lastPlans, nil
 	}
 	if c, ok := p.children[obj]; ok {
 		p.lastObj, p.lastPlans = obj, c
-		return c
+		return c, nil
 	}
 	sets := make([]gqlast.SelectionSet, len(p.fields))
 	for i, f := range p.fields {
 		sets[i] = f.SelectionSet
 	}
-	c := x.collect(obj, sets)
+	c, err := x.collect(obj, sets)
+	if err != nil {
+		return nil, err
+	}
 	if p.children == nil {
 		p.children = make(map[*graphql.Object][]*fieldPlan, 1)
 	}
 	p.children[obj] = c
 	p.lastObj, p.lastPlans = obj, c
-	return c
+	return c, nil
 }
 
-// included evaluates @skip and @include.
-func (x *execution) included(dirs gqlast.DirectiveList) bool {
+// included evaluates @skip and @include. An if that does not coerce (a
+// variable given null) is an error, as in graphql-js's getDirectiveValues.
+func (x *execution) included(dirs gqlast.DirectiveList) (bool, error) {
 	for _, d := range dirs {
 		if d.Name != "skip" && d.Name != "include" {
 			continue
@@ -261,15 +279,22 @@ func (x *execution) included(dirs gqlast.DirectiveList) bool {
 			continue
 		}
 		v, err := x.s.coerceLiteral(a.Value, graphql.NewNonNull(graphql.Boolean), x.vars, nil)
-		b, _ := v.(bool)
-		if err != nil {
-			b = false
+		b, ok := v.(bool)
+		if err != nil || !ok {
+			return false, userError("argument \"if\" of @%s: %v", d.Name, errOr(err, "no value"))
 		}
 		if (d.Name == "skip") == b {
-			return false
+			return false, nil
 		}
 	}
-	return true
+	return true, nil
+}
+
+func errOr(err error, msg string) any {
+	if err != nil {
+		return err
+	}
+	return msg
 }
 
 // applies reports whether a fragment with type condition cond applies to obj.
@@ -391,7 +416,7 @@ func (x *execution) value(t graphql.Type, p *fieldPlan, v any) error {
 			x.internalError(p, fmt.Errorf("%T is not a %s", v, t.Name()))
 			err = errNull
 		} else {
-			err = x.object(t, x.children(p, t), v)
+			err = x.objectWith(t, p, v)
 		}
 	case *graphql.Interface:
 		var rt *graphql.Object
@@ -402,7 +427,7 @@ func (x *execution) value(t graphql.Type, p *fieldPlan, v any) error {
 			x.internalError(p, fmt.Errorf("%T resolves to no type of %s", v, t.Name()))
 			err = errNull
 		} else {
-			err = x.object(rt, x.children(p, rt), v)
+			err = x.objectWith(rt, p, v)
 		}
 	default:
 		x.internalError(p, fmt.Errorf("cannot complete type %s", t))
@@ -417,6 +442,16 @@ func (x *execution) value(t graphql.Type, p *fieldPlan, v any) error {
 
 // internalError records a failure of the schema or its resolvers, not of
 // the request: logged with its cause, shown as "internal error".
+// objectWith writes v as obj with p's sub-selections.
+func (x *execution) objectWith(obj *graphql.Object, p *fieldPlan, v any) error {
+	plans, err := x.children(p, obj)
+	if err != nil {
+		x.fieldError(p, err)
+		return errNull
+	}
+	return x.object(obj, plans, v)
+}
+
 func (x *execution) internalError(p *fieldPlan, err error) {
 	x.s.cfg.Logger.ErrorContext(x.ctx, "graphql: internal error", "request_id", x.requestID, "path", fmt.Sprint(x.path), "error", err)
 	x.fieldError(p, &internalError{cause: err})

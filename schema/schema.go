@@ -52,6 +52,15 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// DefaultConfig returns the configuration with every default filled in,
+// for flags to show.
+func DefaultConfig() *Config {
+	c := &Config{}
+	c.defaults()
+	c.Logger = nil // New's caller gives it
+	return c
+}
+
 func (c *Config) defaults() {
 	def := func(p *int, v int) {
 		if *p <= 0 {
