@@ -29,6 +29,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/chipgraph/chipgraph/schema"
 	"io"
 	"mime"
 	"net"
@@ -868,7 +869,8 @@ func deepSelectionCases() []hostileCase {
 		}
 	}
 	return []hostileCase{
-		q("parent chain depth 13", parents(13)),
+		// entity, the parents and id: one field deeper than the default limit.
+		q("parent chain one past the depth limit", parents(schema.DefaultConfig().MaxDepth-1)),
 		q("parent chain depth 1000", parents(1000)),
 		q("parent chain depth 25k", parents(25_000)),
 		q("unknown fields depth 100k", func() string { return rep("{a", 100_000) + rep("}", 100_000) }),
