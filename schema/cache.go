@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/graphql-go/graphql"
@@ -46,10 +45,6 @@ type document struct {
 
 	validateOnce sync.Once
 	validation   []Error // CodeValidationFailed errors; nil when valid
-
-	// dataSize is the size of the last response's data, to size the next
-	// one's buffer.
-	dataSize atomic.Int64
 }
 
 // validate returns the validation errors of d's document, validating it

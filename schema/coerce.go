@@ -431,6 +431,9 @@ func goLiteral(v *gqlast.Value) goast.Value {
 // variable that is absent), and nothing for a null, as graphql-go's
 // executor hands them over.
 func (s *Schema) coerceArguments(defs []*graphql.Argument, args gqlast.ArgumentList, vars map[string]any) (map[string]any, error) {
+	if len(defs) == 0 {
+		return nil, nil
+	}
 	out := make(map[string]any, len(defs))
 	for _, def := range defs {
 		var v any = absent

@@ -9,9 +9,12 @@ import (
 	"reflect"
 	"runtime/debug"
 	"strconv"
+	"sync"
 
 	"github.com/graphql-go/graphql"
 	gqlast "github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/chipgraph/chipgraph/graph"
 )
 
 // The executor runs every validated operation: queries, mutations (their
@@ -49,6 +52,25 @@ var errIntrospectionTooComplex = errors.New("schema: introspection too complex")
 
 const ctxCheckEvery = 64
 
+// pathElem is a response key, or with key "" a list index: an error's
+// path is built from them only when there is an error.
+type pathElem struct {
+	key   string
+	index int
+}
+
+func (x *execution) responsePath() []any {
+	out := make([]any, len(x.path))
+	for i, e := range x.path {
+		if e.key != "" {
+			out[i] = e.key
+		} else {
+			out[i] = e.index
+		}
+	}
+	return out
+}
+
 // fieldPlan is one response key of a selection set collected for one
 // object type: the fields merged under the key, their definition and
 // their coerced arguments.
@@ -74,7 +96,7 @@ type execution struct {
 	vars      map[string]any
 	buf       []byte
 	errs      []Error
-	path      []any
+	path      []pathElem
 	requestID string
 
 	fields int // resolved so far
@@ -86,12 +108,18 @@ type execution struct {
 
 // execute runs op and returns its data (JSON; "null" when a null reached
 // the root) and its field errors, or errAborted when ctx ended first.
-func (s *Schema) execute(ctx context.Context, doc *gqlast.QueryDocument, op *gqlast.OperationDefinition, vars map[string]any, introBudget, sizeHint int, requestID string) (data json.RawMessage, errs []Error, err error) {
+func (s *Schema) execute(ctx context.Context, doc *gqlast.QueryDocument, op *gqlast.OperationDefinition, vars map[string]any, introBudget int, requestID string) (data json.RawMessage, errs []Error, err error) {
+	buf := bufPool.Get().(*[]byte)
+	defer func() {
+		if cap(*buf) <= maxPooledBuffer {
+			bufPool.Put(buf)
+		}
+	}()
 	x := &execution{
 		s: s, ctx: ctx, vars: vars, requestID: requestID, introBudget: introBudget,
 		fragments: make(map[string]*gqlast.FragmentDefinition, len(doc.Fragments)),
-		buf:       make([]byte, 0, max(sizeHint+sizeHint/4, 1024)),
-		path:      make([]any, 0, 16),
+		buf:       (*buf)[:0],
+		path:      make([]pathElem, 0, 16),
 	}
 	defer func() {
 		// The resolvers recover their own panics (safe); this is for the
@@ -116,6 +144,7 @@ func (s *Schema) execute(ctx context.Context, doc *gqlast.QueryDocument, op *gql
 		return json.RawMessage("null"), x.errs, nil
 	}
 	err = x.object(root, plans, nil)
+	*buf = x.buf // keep the grown buffer for the next request
 	switch {
 	case errors.Is(err, errAborted), errors.Is(err, errIntrospectionTooComplex):
 		return nil, nil, err
@@ -124,8 +153,16 @@ func (s *Schema) execute(ctx context.Context, doc *gqlast.QueryDocument, op *gql
 	case err != nil:
 		return nil, nil, err
 	}
-	return x.buf, x.errs, nil
+	return append(json.RawMessage(nil), x.buf...), x.errs, nil
 }
+
+// Responses are written into pooled buffers and copied out at their final
+// size: answers of one query vary widely (a hub's neighbourhood and a
+// leaf's), and growing a fresh buffer each time cost more than the copy.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+// maxPooledBuffer keeps a rare huge response's buffer out of the pool.
+const maxPooledBuffer = 1 << 20
 
 // collect gathers the fields of sets that apply to obj, in order, merging
 // fields with the same response key (CollectFields).
@@ -133,7 +170,7 @@ func (x *execution) collect(obj *graphql.Object, sets []gqlast.SelectionSet) ([]
 	var plans []*fieldPlan
 	var byKey map[string]*fieldPlan
 	var firstErr error
-	visited := map[string]bool{}
+	var visited map[string]bool // fragments spread, made on the first
 	include := func(dirs gqlast.DirectiveList) bool {
 		ok, err := x.included(dirs)
 		if err != nil && firstErr == nil {
@@ -176,6 +213,9 @@ func (x *execution) collect(obj *graphql.Object, sets []gqlast.SelectionSet) ([]
 				if visited[sel.Name] || !include(sel.Directives) {
 					continue
 				}
+				if visited == nil {
+					visited = map[string]bool{}
+				}
 				visited[sel.Name] = true
 				if f := x.fragments[sel.Name]; f != nil && x.applies(f.TypeCondition, obj) {
 					walk(f.SelectionSet)
@@ -216,7 +256,7 @@ func (x *execution) newPlan(obj *graphql.Object, key string, f *gqlast.Field) *f
 		return p
 	}
 	if len(f.Arguments) == 0 && len(p.def.Args) == 0 {
-		p.leaf = x.s.leaves[obj.PrivateName+"."+f.Name]
+		p.leaf = x.s.leaves[obj][f.Name]
 	}
 	p.args, p.argsErr = x.s.coerceArguments(p.def.Args, f.Arguments, x.vars)
 	p.info = graphql.ResolveInfo{
@@ -345,7 +385,7 @@ func (x *execution) field(obj *graphql.Object, p *fieldPlan, source any) error {
 			return errAborted
 		}
 	}
-	x.path = append(x.path, p.key)
+	x.path = append(x.path, pathElem{key: p.key})
 	defer func() { x.path = x.path[:len(x.path)-1] }()
 	if p.argsErr != nil {
 		x.fieldError(p, userError("%v", p.argsErr))
@@ -377,7 +417,7 @@ func (x *execution) null(def *graphql.FieldDefinition) error {
 // fieldError records err at the current path.
 func (x *execution) fieldError(p *fieldPlan, err error) {
 	e := x.s.errorOf(err, x.requestID)
-	e.Path = append([]any(nil), x.path...)
+	e.Path = x.responsePath()
 	if f := p.fields[0]; f.Position != nil {
 		e.Locations = []Location{{Line: f.Position.Line, Column: f.Position.Column}}
 	}
@@ -423,7 +463,7 @@ func (x *execution) value(t graphql.Type, p *fieldPlan, v any) error {
 		if t.ResolveType != nil {
 			rt = t.ResolveType(graphql.ResolveTypeParams{Value: v, Context: x.ctx})
 		}
-		if rt == nil || !x.s.possible[t.Name()][rt.Name()] {
+		if rt == nil || (rt != p.lastObj && !x.s.possible[t.Name()][rt.Name()]) {
 			x.internalError(p, fmt.Errorf("%T resolves to no type of %s", v, t.Name()))
 			err = errNull
 		} else {
@@ -453,11 +493,20 @@ func (x *execution) objectWith(obj *graphql.Object, p *fieldPlan, v any) error {
 }
 
 func (x *execution) internalError(p *fieldPlan, err error) {
-	x.s.cfg.Logger.ErrorContext(x.ctx, "graphql: internal error", "request_id", x.requestID, "path", fmt.Sprint(x.path), "error", err)
+	x.s.cfg.Logger.ErrorContext(x.ctx, "graphql: internal error", "request_id", x.requestID, "path", fmt.Sprint(x.responsePath()), "error", err)
 	x.fieldError(p, &internalError{cause: err})
 }
 
 func (x *execution) list(item graphql.Type, p *fieldPlan, v any) error {
+	// The lists resolvers return most, without reflection.
+	switch v := v.(type) {
+	case []*graph.Entity:
+		return listOfSlice(x, item, p, v)
+	case []*graph.Relation:
+		return listOfSlice(x, item, p, v)
+	case []any:
+		return listOfSlice(x, item, p, v)
+	}
 	rv := reflect.ValueOf(v)
 	if rv.Kind() == reflect.Pointer {
 		rv = rv.Elem()
@@ -466,14 +515,21 @@ func (x *execution) list(item graphql.Type, p *fieldPlan, v any) error {
 		x.internalError(p, fmt.Errorf("%T is not a list", v))
 		return errNull
 	}
+	items := make([]any, rv.Len())
+	for i := range items {
+		items[i] = rv.Index(i).Interface()
+	}
+	return listOfSlice(x, item, p, items)
+}
+
+func listOfSlice[T any](x *execution, item graphql.Type, p *fieldPlan, v []T) error {
 	x.buf = append(x.buf, '[')
-	n := rv.Len()
-	for i := range n {
+	for i := range v {
 		if i > 0 {
 			x.buf = append(x.buf, ',')
 		}
-		x.path = append(x.path, i)
-		err := x.value(item, p, rv.Index(i).Interface())
+		x.path = append(x.path, pathElem{index: i})
+		err := x.value(item, p, v[i])
 		x.path = x.path[:len(x.path)-1]
 		if err != nil {
 			return err
@@ -529,8 +585,15 @@ func appendJSONString(buf []byte, s string) []byte {
 // isNullish is null as a resolver may return it: nil, a nil pointer or a
 // NaN.
 func isNullish(v any) bool {
-	if v == nil {
+	switch v := v.(type) {
+	case nil:
 		return true
+	case *graph.Entity:
+		return v == nil
+	case *graph.Relation:
+		return v == nil
+	case string, bool, int:
+		return false
 	}
 	rv := reflect.ValueOf(v)
 	if rv.Kind() == reflect.Pointer {

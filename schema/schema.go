@@ -175,8 +175,8 @@ type Schema struct {
 	rules *rules.Rules
 	intro *introspection
 	// leaves are the fields the executor reads without a resolver, by
-	// "Type.field" (types.go).
-	leaves map[string]func(any) (string, bool)
+	// object type and field name (types.go).
+	leaves map[*graphql.Object]map[string]func(any) (string, bool)
 
 	docs        *lru[string, *document] // see cache.go
 	validations atomic.Int64            // documents validated, for tests
@@ -274,8 +274,7 @@ func (s *Schema) Execute(ctx context.Context, req Request) *Result {
 	}
 
 	ri := reqInfo{authorized: req.Authorized, requestID: req.RequestID}
-	data, fieldErrs, runErr := s.execute(context.WithValue(ctx, ctxKey{}, ri), d.doc, op, vars, introBudget, int(d.dataSize.Load()), req.RequestID)
-	d.dataSize.Store(int64(len(data)))
+	data, fieldErrs, runErr := s.execute(context.WithValue(ctx, ctxKey{}, ri), d.doc, op, vars, introBudget, req.RequestID)
 	switch {
 	case errors.Is(runErr, errExecutorPanic):
 		e := newError(CodeInternal, "internal error")

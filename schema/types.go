@@ -404,16 +404,19 @@ var (
 	}
 )
 
-// leafGetters indexes the leaves by "Type.field" for the executor.
-func (s *Schema) leafGetters() map[string]func(any) (string, bool) {
-	m := map[string]func(any) (string, bool){}
+// leafGetters indexes the leaves by object type and field for the
+// executor.
+func (s *Schema) leafGetters() map[*graphql.Object]map[string]func(any) (string, bool) {
+	m := map[*graphql.Object]map[string]func(any) (string, bool){}
 	for _, k := range graph.Kinds {
+		m[s.types.objects[k]] = map[string]func(any) (string, bool){}
 		for name, l := range entityLeaves {
-			m[objectNames[k]+"."+name] = l.get
+			m[s.types.objects[k]][name] = l.get
 		}
 	}
+	m[s.types.relation] = map[string]func(any) (string, bool){}
 	for name, l := range relationLeaves {
-		m["Relation."+name] = l.get
+		m[s.types.relation][name] = l.get
 	}
 	return m
 }
