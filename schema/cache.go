@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/graphql-go/graphql"
@@ -42,6 +43,14 @@ const (
 type document struct {
 	doc  *ast.QueryDocument
 	errs []Error // parse or structural errors; nil when doc may be validated
+
+	fragments map[string]*ast.FragmentDefinition
+	// varDirectives: some @skip or @include reads a variable, so which
+	// fields are collected depends on the request and plans are built per
+	// request; otherwise they are built once and shared (exec.go).
+	varDirectives bool
+	planMu        sync.Mutex // serialises building the shared plans
+	rootPlans     atomic.Pointer[[]opPlans]
 
 	validateOnce sync.Once
 	validation   []Error // CodeValidationFailed errors; nil when valid
@@ -88,7 +97,55 @@ func (s *Schema) parse(query string) *document {
 		return &document{errs: []Error{e}}
 	}
 	fixBlockStrings(doc, query)
-	return &document{doc: doc, errs: s.checkStructure(doc)}
+	d := &document{doc: doc, errs: s.checkStructure(doc), fragments: map[string]*ast.FragmentDefinition{}}
+	for _, f := range doc.Fragments {
+		if _, dup := d.fragments[f.Name]; !dup {
+			d.fragments[f.Name] = f
+		}
+	}
+	d.varDirectives = conditionalOnVariables(doc)
+	return d
+}
+
+// opPlans are the shared plans of one operation's root selection set.
+type opPlans struct {
+	op    *ast.OperationDefinition
+	plans []*fieldPlan
+}
+
+// conditionalOnVariables reports whether a @skip or @include of doc reads a
+// variable.
+func conditionalOnVariables(doc *ast.QueryDocument) bool {
+	found := false
+	check := func(dirs ast.DirectiveList) {
+		for _, d := range dirs {
+			if (d.Name == "skip" || d.Name == "include") && readsVariables(d.Arguments) {
+				found = true
+			}
+		}
+	}
+	var set func(ast.SelectionSet)
+	set = func(ss ast.SelectionSet) {
+		for _, sel := range ss {
+			switch sel := sel.(type) {
+			case *ast.Field:
+				check(sel.Directives)
+				set(sel.SelectionSet)
+			case *ast.InlineFragment:
+				check(sel.Directives)
+				set(sel.SelectionSet)
+			case *ast.FragmentSpread:
+				check(sel.Directives)
+			}
+		}
+	}
+	for _, op := range doc.Operations {
+		set(op.SelectionSet)
+	}
+	for _, f := range doc.Fragments {
+		set(f.SelectionSet)
+	}
+	return found
 }
 
 func gqlError(code string, ge *gqlerror.Error) Error {

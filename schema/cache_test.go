@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -152,4 +153,43 @@ func TestLRU(t *testing.T) {
 	if v := c.addIfAbsent("a", 4); v != 1 || c.len() != 2 {
 		t.Errorf("addIfAbsent gave %d, len %d; want the value there, 1, and len 2", v, c.len())
 	}
+}
+
+// Plans are shared by the requests of one document; arguments that read
+// variables, and @include/@skip that read them, still follow each request.
+func TestSharedPlansFollowVariables(t *testing.T) {
+	s := newTestSchema(t)
+	ids := []string{"smic", "bis", "huawei", "cxmt"}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 40 {
+				id := ids[(g+i)%len(ids)]
+				include := (g+i)%2 == 0
+				for _, q := range []string{
+					`query($id: ID!){entity(id:$id){id}}`,
+					`query($id: ID!, $x: Boolean!){entity(id:$id){id name @include(if:$x)}}`,
+				} {
+					res := s.Execute(t.Context(), Request{Query: q, Variables: map[string]any{"id": id, "x": include}})
+					var data struct {
+						Entity struct {
+							ID   string
+							Name *string
+						}
+					}
+					if err := json.Unmarshal(res.Data, &data); err != nil || len(res.Errors) > 0 {
+						t.Errorf("%s: %v %v", q, err, res.Errors)
+						return
+					}
+					if data.Entity.ID != id {
+						t.Errorf("%s with $id %s gave %s", q, id, data.Entity.ID)
+					}
+					if strings.Contains(q, "$x") && (data.Entity.Name != nil) != include {
+						t.Errorf("%s with $x %v: name %v", q, include, data.Entity.Name)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/graphql-go/graphql"
 	gqlast "github.com/vektah/gqlparser/v2/ast"
@@ -74,26 +75,41 @@ func (x *execution) responsePath() []any {
 // fieldPlan is one response key of a selection set collected for one
 // object type: the fields merged under the key, their definition and
 // their coerced arguments.
+//
+// Plans depend on the document and the operation, and on the variables
+// only through @skip/@include and arguments. When no @skip or @include
+// reads a variable they are built once per document and shared by every
+// request (planned.go); arguments that read variables are then coerced
+// per request (execution.argsOf).
 type fieldPlan struct {
-	key      string
-	fields   []*gqlast.Field
-	def      *graphql.FieldDefinition // nil for __typename
-	leaf     func(any) (string, bool) // the field is a leaf (types.go)
-	args     map[string]any
-	argsErr  error // the arguments do not coerce: a field error
-	info     graphql.ResolveInfo
-	children map[*graphql.Object][]*fieldPlan // sub-selections by runtime type, built on first use
-	// last is the runtime type children was last asked for, and its
-	// plans: a list's items are mostly of one type.
-	lastObj   *graphql.Object
-	lastPlans []*fieldPlan
+	key     string
+	fields  []*gqlast.Field
+	def     *graphql.FieldDefinition // nil for __typename
+	leaf    func(any) (string, bool) // the field is a leaf (types.go)
+	args    map[string]any           // when !varArgs
+	argsErr error                    // the arguments do not coerce: a field error
+	varArgs bool                     // the arguments read variables
+	info    graphql.ResolveInfo
+
+	// children are the plans of the sub-selections by runtime type, built
+	// on first use; copy on write, so concurrent requests read them
+	// without a lock.
+	children atomic.Pointer[[]childPlans]
+}
+
+type childPlans struct {
+	obj   *graphql.Object
+	plans []*fieldPlan
 }
 
 type execution struct {
-	s         *Schema
-	ctx       context.Context
-	fragments map[string]*gqlast.FragmentDefinition
-	vars      map[string]any
+	s    *Schema
+	ctx  context.Context
+	d    *document
+	vars map[string]any
+	// shared: the plans are the document's, built under d.planMu.
+	shared    bool
+	varArgs   map[*fieldPlan]argsResult // this request's arguments of plans with varArgs
 	buf       []byte
 	errs      []Error
 	path      []pathElem
@@ -108,57 +124,60 @@ type execution struct {
 
 // execute runs op and returns its data (JSON; "null" when a null reached
 // the root) and its field errors, or errAborted when ctx ended first.
-func (s *Schema) execute(ctx context.Context, doc *gqlast.QueryDocument, op *gqlast.OperationDefinition, vars map[string]any, introBudget int, requestID string) (data json.RawMessage, errs []Error, err error) {
+//
+// The data is written in a pooled buffer; release returns it to the pool
+// (Result.Release) and must be called only once the data is no longer used.
+func (s *Schema) execute(ctx context.Context, d *document, op *gqlast.OperationDefinition, vars map[string]any, introBudget int, requestID string) (data json.RawMessage, errs []Error, release func(), err error) {
 	buf := bufPool.Get().(*[]byte)
-	defer func() {
-		if cap(*buf) <= maxPooledBuffer {
+	released := false
+	release = func() { // at most once: a buffer twice in the pool would be shared
+		if !released && cap(*buf) <= maxPooledBuffer {
 			bufPool.Put(buf)
 		}
-	}()
+		released = true
+	}
 	x := &execution{
-		s: s, ctx: ctx, vars: vars, requestID: requestID, introBudget: introBudget,
-		fragments: make(map[string]*gqlast.FragmentDefinition, len(doc.Fragments)),
-		buf:       (*buf)[:0],
-		path:      make([]pathElem, 0, 16),
+		s: s, ctx: ctx, d: d, vars: vars, requestID: requestID, introBudget: introBudget,
+		shared: !d.varDirectives,
+		buf:    (*buf)[:0],
+		path:   make([]pathElem, 0, 16),
 	}
 	defer func() {
 		// The resolvers recover their own panics (safe); this is for the
 		// executor's.
 		if r := recover(); r != nil {
+			release()
 			s.cfg.Logger.ErrorContext(ctx, "graphql: panic in the executor", "request_id", requestID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			data, errs, err = nil, nil, errExecutorPanic
 		}
 	}()
-	for _, f := range doc.Fragments {
-		x.fragments[f.Name] = f
-	}
 	root := s.gql.QueryType()
 	if op.Operation == gqlast.Mutation {
 		root = s.gql.MutationType()
 	}
-	plans, err := x.collect(root, []gqlast.SelectionSet{op.SelectionSet})
+	plans, err := x.rootPlans(root, op)
 	if err != nil {
 		// A directive's argument failed at the root: no data at all, as
 		// graphql-js's executeOperation gives.
 		x.errs = append(x.errs, x.s.errorOf(err, requestID))
-		return json.RawMessage("null"), x.errs, nil
+		return json.RawMessage("null"), x.errs, release, nil
 	}
 	err = x.object(root, plans, nil)
 	*buf = x.buf // keep the grown buffer for the next request
 	switch {
 	case errors.Is(err, errAborted), errors.Is(err, errIntrospectionTooComplex):
-		return nil, nil, err
+		return nil, nil, release, err
 	case errors.Is(err, errNull):
-		return json.RawMessage("null"), x.errs, nil
+		return json.RawMessage("null"), x.errs, release, nil
 	case err != nil:
-		return nil, nil, err
+		return nil, nil, release, err
 	}
-	return append(json.RawMessage(nil), x.buf...), x.errs, nil
+	return x.buf, x.errs, release, nil
 }
 
-// Responses are written into pooled buffers and copied out at their final
-// size: answers of one query vary widely (a hub's neighbourhood and a
-// leaf's), and growing a fresh buffer each time cost more than the copy.
+// Responses are written into pooled buffers: answers of one query vary
+// widely (a hub's neighbourhood and a leaf's), and growing a fresh buffer
+// each time cost more than the traversal's own allocations.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 // maxPooledBuffer keeps a rare huge response's buffer out of the pool.
@@ -217,7 +236,7 @@ func (x *execution) collect(obj *graphql.Object, sets []gqlast.SelectionSet) ([]
 					visited = map[string]bool{}
 				}
 				visited[sel.Name] = true
-				if f := x.fragments[sel.Name]; f != nil && x.applies(f.TypeCondition, obj) {
+				if f := x.d.fragments[sel.Name]; f != nil && x.applies(f.TypeCondition, obj) {
 					walk(f.SelectionSet)
 				}
 			}
@@ -258,14 +277,59 @@ func (x *execution) newPlan(obj *graphql.Object, key string, f *gqlast.Field) *f
 	if len(f.Arguments) == 0 && len(p.def.Args) == 0 {
 		p.leaf = x.s.leaves[obj][f.Name]
 	}
-	p.args, p.argsErr = x.s.coerceArguments(p.def.Args, f.Arguments, x.vars)
-	p.info = graphql.ResolveInfo{
-		FieldName:      f.Name,
-		ReturnType:     p.def.Type,
-		ParentType:     obj,
-		VariableValues: x.vars,
+	p.varArgs = x.shared && readsVariables(f.Arguments)
+	if !p.varArgs {
+		p.args, p.argsErr = x.s.coerceArguments(p.def.Args, f.Arguments, x.vars)
 	}
+	p.info = graphql.ResolveInfo{FieldName: f.Name, ReturnType: p.def.Type, ParentType: obj}
 	return p
+}
+
+type argsResult struct {
+	args map[string]any
+	err  error
+}
+
+// argsOf gives p's arguments in this request.
+func (x *execution) argsOf(p *fieldPlan) (map[string]any, error) {
+	if !p.varArgs {
+		return p.args, p.argsErr
+	}
+	if r, ok := x.varArgs[p]; ok {
+		return r.args, r.err
+	}
+	args, err := x.s.coerceArguments(p.def.Args, p.fields[0].Arguments, x.vars)
+	if x.varArgs == nil {
+		x.varArgs = map[*fieldPlan]argsResult{}
+	}
+	x.varArgs[p] = argsResult{args, err}
+	return args, err
+}
+
+// readsVariables reports whether any argument's value is or holds a
+// variable.
+func readsVariables(args gqlast.ArgumentList) bool {
+	var reads func(v *gqlast.Value) bool
+	reads = func(v *gqlast.Value) bool {
+		if v == nil {
+			return false
+		}
+		if v.Kind == gqlast.Variable {
+			return true
+		}
+		for _, c := range v.Children {
+			if reads(c.Value) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, a := range args {
+		if reads(a.Value) {
+			return true
+		}
+	}
+	return false
 }
 
 // fieldDef finds a field of obj, including the introspection fields of
@@ -284,12 +348,15 @@ func (s *Schema) fieldDef(obj *graphql.Object, name string) *graphql.FieldDefini
 
 // children returns the plans of p's sub-selections for runtime type obj.
 func (x *execution) children(p *fieldPlan, obj *graphql.Object) ([]*fieldPlan, error) {
-	if p.lastObj == obj {
-		return p.lastPlans, nil
-	}
-	if c, ok := p.children[obj]; ok {
-		p.lastObj, p.lastPlans = obj, c
+	if c := findChildren(p, obj); c != nil {
 		return c, nil
+	}
+	if x.shared {
+		x.d.planMu.Lock()
+		defer x.d.planMu.Unlock()
+		if c := findChildren(p, obj); c != nil {
+			return c, nil // built by another request meanwhile
+		}
 	}
 	sets := make([]gqlast.SelectionSet, len(p.fields))
 	for i, f := range p.fields {
@@ -299,12 +366,59 @@ func (x *execution) children(p *fieldPlan, obj *graphql.Object) ([]*fieldPlan, e
 	if err != nil {
 		return nil, err
 	}
-	if p.children == nil {
-		p.children = make(map[*graphql.Object][]*fieldPlan, 1)
+	var next []childPlans
+	if old := p.children.Load(); old != nil {
+		next = append(next, *old...)
 	}
-	p.children[obj] = c
-	p.lastObj, p.lastPlans = obj, c
+	next = append(next, childPlans{obj, c})
+	p.children.Store(&next)
 	return c, nil
+}
+
+// findChildren finds p's plans for obj among those built: a few runtime
+// types at most, compared by pointer.
+func findChildren(p *fieldPlan, obj *graphql.Object) []*fieldPlan {
+	if cs := p.children.Load(); cs != nil {
+		for _, c := range *cs {
+			if c.obj == obj {
+				return c.plans
+			}
+		}
+	}
+	return nil
+}
+
+// rootPlans returns the plans of op's selection set on root: the
+// document's shared ones when it has them.
+func (x *execution) rootPlans(root *graphql.Object, op *gqlast.OperationDefinition) ([]*fieldPlan, error) {
+	if !x.shared {
+		return x.collect(root, []gqlast.SelectionSet{op.SelectionSet})
+	}
+	if c := x.d.rootPlans.Load(); c != nil {
+		for _, r := range *c {
+			if r.op == op {
+				return r.plans, nil
+			}
+		}
+	}
+	x.d.planMu.Lock()
+	defer x.d.planMu.Unlock()
+	var next []opPlans
+	if c := x.d.rootPlans.Load(); c != nil {
+		for _, r := range *c {
+			if r.op == op {
+				return r.plans, nil
+			}
+		}
+		next = append(next, *c...)
+	}
+	plans, err := x.collect(root, []gqlast.SelectionSet{op.SelectionSet})
+	if err != nil {
+		return nil, err // not reached: only variables make collection fail
+	}
+	next = append(next, opPlans{op, plans})
+	x.d.rootPlans.Store(&next)
+	return plans, nil
 }
 
 // included evaluates @skip and @include. An if that does not coerce (a
@@ -387,11 +501,12 @@ func (x *execution) field(obj *graphql.Object, p *fieldPlan, source any) error {
 	}
 	x.path = append(x.path, pathElem{key: p.key})
 	defer func() { x.path = x.path[:len(x.path)-1] }()
-	if p.argsErr != nil {
-		x.fieldError(p, userError("%v", p.argsErr))
+	args, argsErr := x.argsOf(p)
+	if argsErr != nil {
+		x.fieldError(p, userError("%v", argsErr))
 		return x.null(p.def)
 	}
-	v, err := p.def.Resolve(graphql.ResolveParams{Source: source, Args: p.args, Info: p.info, Context: x.ctx})
+	v, err := p.def.Resolve(graphql.ResolveParams{Source: source, Args: args, Info: p.info, Context: x.ctx})
 	if err != nil {
 		if x.ctx.Err() != nil {
 			return errAborted
@@ -463,7 +578,7 @@ func (x *execution) value(t graphql.Type, p *fieldPlan, v any) error {
 		if t.ResolveType != nil {
 			rt = t.ResolveType(graphql.ResolveTypeParams{Value: v, Context: x.ctx})
 		}
-		if rt == nil || (rt != p.lastObj && !x.s.possible[t.Name()][rt.Name()]) {
+		if rt == nil || !x.s.implements[t][rt] {
 			x.internalError(p, fmt.Errorf("%T resolves to no type of %s", v, t.Name()))
 			err = errNull
 		} else {

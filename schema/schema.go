@@ -119,6 +119,18 @@ type Result struct {
 	// and OperationName its name, for metrics and logs.
 	Operation     string
 	OperationName string
+
+	release func()
+}
+
+// Release hands Data's buffer back for reuse by later requests. Call it
+// once Data is no longer used (after MarshalJSON, say), or never: then
+// the garbage collector takes it.
+func (r *Result) Release() {
+	if r.release != nil {
+		r.release()
+		r.release, r.Data = nil, nil
+	}
 }
 
 // MarshalJSON encodes r as a GraphQL response: "data" only when execution
@@ -169,6 +181,8 @@ type Schema struct {
 	types *types
 	// possible maps an interface name to the names of its implementations.
 	possible map[string]map[string]bool
+	// implements is possible by type, for the executor.
+	implements map[*graphql.Interface]map[*graphql.Object]bool
 
 	as    *gqlast.Schema // what documents are validated against (sdl.go)
 	sdl   string
@@ -274,7 +288,7 @@ func (s *Schema) Execute(ctx context.Context, req Request) *Result {
 	}
 
 	ri := reqInfo{authorized: req.Authorized, requestID: req.RequestID}
-	data, fieldErrs, runErr := s.execute(context.WithValue(ctx, ctxKey{}, ri), d.doc, op, vars, introBudget, req.RequestID)
+	data, fieldErrs, release, runErr := s.execute(context.WithValue(ctx, ctxKey{}, ri), d, op, vars, introBudget, req.RequestID)
 	switch {
 	case errors.Is(runErr, errExecutorPanic):
 		e := newError(CodeInternal, "internal error")
@@ -283,12 +297,14 @@ func (s *Schema) Execute(ctx context.Context, req Request) *Result {
 		}
 		return fail(e)
 	case errors.Is(runErr, errIntrospectionTooComplex):
+		release()
 		return fail(*limitError(CodeTooComplex, s.cfg.MaxComplexity+1, s.cfg.MaxComplexity,
 			fmt.Sprintf("the query's introspection produces more objects than its complexity limit of %d allows", s.cfg.MaxComplexity)))
 	case runErr != nil:
+		release()
 		return fail(s.ctxError(ctx.Err()))
 	}
-	res.Data, res.HasData, res.Errors = data, true, fieldErrs
+	res.Data, res.HasData, res.Errors, res.release = data, true, fieldErrs, release
 	return res
 }
 

@@ -343,6 +343,7 @@ func (s *Schema) finish() {
 		fd.Resolve = s.safe(fd.Resolve)
 	}
 	s.possible = map[string]map[string]bool{}
+	s.implements = map[*graphql.Interface]map[*graphql.Object]bool{}
 	for name, typ := range s.gql.TypeMap() {
 		if strings.HasPrefix(name, "__") {
 			continue
@@ -353,8 +354,10 @@ func (s *Schema) finish() {
 		case *graphql.Interface:
 			t.Fields()
 			s.possible[name] = map[string]bool{}
+			s.implements[t] = map[*graphql.Object]bool{}
 			for _, o := range s.gql.PossibleTypes(t) {
 				s.possible[name][o.Name()] = true
+				s.implements[t][o] = true
 				s.gql.IsPossibleType(t, o) // fills graphql-go's cache for its executor's copies
 			}
 		case *graphql.InputObject:

@@ -143,6 +143,7 @@ func (s *Server) writeResult(c echo.Context, res *schema.Result) (*cachedRespons
 	// MarshalJSON directly: json.Marshal(res) would call it and then
 	// re-scan and copy its output.
 	body, err := res.MarshalJSON()
+	res.Release() // body is a copy
 	if err != nil {
 		s.log.Error("http: encoding a response", "error", err, "request_id", requestIDOf(c))
 		body = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
