@@ -3,12 +3,14 @@ package graph
 import (
 	"cmp"
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 
-	cgraph "github.com/cayleygraph/cayley/graph"
 	"github.com/cayleygraph/quad"
 )
 
@@ -16,12 +18,11 @@ import (
 // writes, updates and deletes, the quads cayley holds are exactly the quads
 // of the records in the projection.
 func TestProjectionMirrorsBackend(t *testing.T) {
-	dsns := []string{"memory:", "bolt:" + filepath.Join(t.TempDir(), "m.db")}
+	dsns := []string{"bolt:" + filepath.Join(t.TempDir(), "m.db")}
 	if pg := os.Getenv("CHIPGRAPH_TEST_POSTGRES"); pg != "" {
 		dsns = append(dsns, FreshPostgresSchema(t, pg))
 	}
 	for _, dsn := range dsns {
-		ctx := context.Background()
 		s, err := Open(ctx, dsn)
 		if err != nil {
 			t.Fatal(err)
@@ -52,9 +53,7 @@ func TestProjectionMirrorsBackend(t *testing.T) {
 				t.Fatalf("%s step %d: %v", dsn, i, err)
 			}
 			var backend, records []string
-			s.writeMu.Lock()
-			err := s.eachQuad(ctx, func(q quad.Quad) error { backend = append(backend, q.NQuad()); return nil })
-			s.writeMu.Unlock()
+			err := backendQuads(t, s, func(q quad.Quad) error { backend = append(backend, q.NQuad()); return nil })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,67 +73,129 @@ func TestProjectionMirrorsBackend(t *testing.T) {
 	}
 }
 
-// TestRecoverInterruptedWrite crashes a two-phase bbolt write after its
-// first phase (as a SIGKILL would) and checks that Open completes it.
-func TestRecoverInterruptedWrite(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "r.db")
-	s, err := Open(ctx, "bolt:"+path)
-	if err != nil {
-		t.Fatal(err)
+// backendQuads calls fn with every quad the backend holds, read through
+// cayley's own quad store.
+func backendQuads(t *testing.T, s *CayleyStore, fn func(quad.Quad) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	switch be := s.be.(type) {
+	case *boltBackend:
+		return eachQuad(ctx, be.qs, quad.Subject, nil, fn)
+	case *pgBackend:
+		return eachQuad(ctx, be.qs, quad.Subject, nil, fn)
 	}
-	src := []string{"s"}
-	if _, err := s.Apply(ctx, Batch{
-		Sources:  []Source{{Key: "s", Title: "T", URL: "https://example.org/", Publisher: "P", Published: MustDate("2024")}},
-		Entities: []Entity{{ID: "a", Kind: KindCompany, Name: "A", Aliases: []string{"Alpha", "Alfa"}, Sources: src}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	updated := Entity{ID: "a", Kind: KindCompany, Name: "A2", Sources: src}
-	pl, perr := planBatch(s.proj, &Batch{Entities: []Entity{updated}})
-	if perr != nil {
-		t.Fatal(perr)
-	}
-	// Phase one only, as write does it, then "crash".
-	var adds, dels []quad.Quad
-	for _, d := range pl.deltas {
-		if d.Action == cgraph.Add {
-			adds = append(adds, d.Quad)
-		} else {
-			dels = append(dels, d.Quad)
-		}
-	}
-	var list string
-	for _, q := range dels {
-		list += q.NQuad() + "\n"
-	}
-	phase1 := []cgraph.Delta{{Quad: quad.Quad{Subject: pendingIRI, Predicate: pendingIRI, Object: quad.String(list)}, Action: cgraph.Add}}
-	for _, q := range adds {
-		phase1 = append(phase1, cgraph.Delta{Quad: q, Action: cgraph.Add})
-	}
-	if err := s.qs.ApplyDeltas(phase1, cgraph.IgnoreOpts{}); err != nil {
-		t.Fatal(err)
-	}
-	s.qs.Close()
+	t.Fatalf("no backend quads for %T", s.be)
+	return nil
+}
 
-	s, err = Open(ctx, "bolt:"+path)
-	if err != nil {
-		t.Fatalf("reopen after an interrupted write: %v", err)
+var ctx = context.Background()
+
+// TestStagedWriteCrash writes batches larger than a bbolt transaction
+// (writeChunk made tiny), simulating a crash before each transaction in
+// turn, and checks that reopening the file gives the state before the
+// write or after it, never a mixture, with the backend's quads matching
+// the projection.
+func TestStagedWriteCrash(t *testing.T) {
+	defer func(n int) { writeChunk = n }(writeChunk)
+	writeChunk = 4
+	src := []string{"s"}
+	base := Batch{
+		Sources: []Source{{Key: "s", Title: "T", URL: "https://example.org/", Publisher: "P", Published: MustDate("2024")}},
 	}
-	defer s.Close()
-	e, err := s.Entity(ctx, "a")
-	if err != nil || e.Name != "A2" || len(e.Aliases) != 0 {
-		t.Fatalf("after recovery: %+v, %v; want the updated entity", e, err)
+	for i := range 8 {
+		base.Entities = append(base.Entities, Entity{ID: fmt.Sprintf("e%d", i), Kind: KindCompany, Name: fmt.Sprintf("E%d", i),
+			Aliases: []string{fmt.Sprintf("alias %d", i), fmt.Sprintf("other %d", i)}, Sources: src})
 	}
-	var n int
-	s.eachQuad(ctx, func(q quad.Quad) error {
-		if q.Subject == pendingIRI {
-			t.Error("the pending quad survived recovery")
+	for i := range 7 {
+		base.Relations = append(base.Relations, Relation{Type: CustomerOf, From: fmt.Sprintf("e%d", i), To: fmt.Sprintf("e%d", i+1),
+			Status: StatusReported, Sources: src})
+	}
+	// The write: renames dropping aliases (the case cayley's key-value
+	// store cannot write in one transaction), new entities and relations,
+	// and deletes.
+	change := Batch{DeleteEntities: []string{"e7"}, Cascade: true}
+	for i := range 6 {
+		change.Entities = append(change.Entities, Entity{ID: fmt.Sprintf("e%d", i), Kind: KindCompany, Name: fmt.Sprintf("Renamed %d", i), Sources: src})
+		change.Entities = append(change.Entities, Entity{ID: fmt.Sprintf("n%d", i), Kind: KindChip, Name: fmt.Sprintf("N%d", i), Sources: src})
+		change.Relations = append(change.Relations, Relation{Type: Designs, From: fmt.Sprintf("e%d", i), To: fmt.Sprintf("n%d", i),
+			Status: StatusConfirmed, Sources: src})
+	}
+	dir := t.TempDir()
+	state := func(s *CayleyStore) (Stats, []string) {
+		st, err := s.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
 		}
-		n++
-		return nil
-	})
-	if st, _ := s.Stats(ctx); st.Quads != n {
-		t.Errorf("Stats.Quads = %d, backend has %d", st.Quads, n)
+		var backend, records []string
+		backendQuads(t, s, func(q quad.Quad) error { backend = append(backend, q.NQuad()); return nil })
+		s.Quads(ctx, func(q quad.Quad) error { records = append(records, q.NQuad()); return nil })
+		slices.Sort(backend)
+		slices.Sort(records)
+		if !slices.Equal(backend, records) {
+			t.Errorf("backend holds %d quads, projection %d, and they differ", len(backend), len(records))
+		}
+		return st, records
 	}
+	// References: the state before and after.
+	ref := filepath.Join(dir, "ref.db")
+	s, err := Open(ctx, "bolt:"+ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Apply(ctx, base); err != nil {
+		t.Fatal(err)
+	}
+	oldStats, oldQuads := state(s)
+	s.Close()
+	baseFile, err := os.ReadFile(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ = Open(ctx, "bolt:"+ref)
+	if _, err := s.Apply(ctx, change); err != nil {
+		t.Fatal(err)
+	}
+	newStats, newQuads := state(s)
+	s.Close()
+
+	outcomes := map[string]int{}
+	for crashAt := 1; ; crashAt++ {
+		f := filepath.Join(dir, fmt.Sprintf("crash-%d.db", crashAt))
+		if err := os.WriteFile(f, baseFile, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(ctx, "bolt:"+f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		be := s.be.(*boltBackend)
+		be.crashAt = crashAt
+		_, err = s.Apply(ctx, change)
+		crashed := errors.Is(err, errSimulatedCrash)
+		if err != nil && !crashed {
+			t.Fatalf("crash at %d: %v", crashAt, err)
+		}
+		be.qs.Close() // as a dead process would: no cleanup
+		s, err = Open(ctx, "bolt:"+f)
+		if err != nil {
+			t.Fatalf("reopen after a crash at transaction %d: %v", crashAt, err)
+		}
+		st, quads := state(s)
+		s.Close()
+		switch {
+		case reflect.DeepEqual(st, oldStats) && slices.Equal(quads, oldQuads):
+			outcomes["old"]++
+		case reflect.DeepEqual(st, newStats) && slices.Equal(quads, newQuads):
+			outcomes["new"]++
+		default:
+			t.Errorf("crash at transaction %d: neither the old nor the new state: %+v", crashAt, st)
+		}
+		if !crashed {
+			break
+		}
+	}
+	if outcomes["old"] < 2 || outcomes["new"] < 2 {
+		t.Errorf("outcomes %v: want crashes both before and after the switch", outcomes)
+	}
+	t.Logf("outcomes: %v", outcomes)
 }

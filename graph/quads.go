@@ -3,6 +3,7 @@ package graph
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cayleygraph/quad"
@@ -41,37 +42,62 @@ func recordQuad(subject quad.IRI, v any) (quad.Quad, string) {
 	return quad.Quad{Subject: subject, Predicate: predRecord, Object: quad.String(b)}, string(b)
 }
 
+// entityQuads, relationQuads and sourceQuads give a record's quads: its
+// record quad, then its structural quads. A nil record has none.
 func entityQuads(e *Entity) []quad.Quad {
+	if e == nil {
+		return nil
+	}
+	rec, _ := recordQuad(entityIRI(e.ID), e)
+	return append([]quad.Quad{rec}, entityStruct(e)...)
+}
+
+func relationQuads(r *Relation) []quad.Quad {
+	if r == nil {
+		return nil
+	}
+	rec, _ := recordQuad(relationIRI(r.ID), r)
+	return append([]quad.Quad{rec}, relationStruct(r)...)
+}
+
+func sourceQuads(s *Source) []quad.Quad {
+	if s == nil {
+		return nil
+	}
+	rec, _ := recordQuad(sourceIRI(s.Key), s)
+	return []quad.Quad{rec}
+}
+
+// entityStruct and relationStruct are a record's structural quads, which
+// change only when the fields they show do.
+func entityStruct(e *Entity) []quad.Quad {
+	if e == nil {
+		return nil
+	}
 	s := entityIRI(e.ID)
-	rec, _ := recordQuad(s, e)
-	qs := make([]quad.Quad, 0, 4+len(e.Aliases))
-	qs = append(qs, rec,
+	qs := make([]quad.Quad, 0, 3+len(e.Aliases))
+	qs = append(qs,
 		quad.Quad{Subject: s, Predicate: predKind, Object: quad.IRI(kindPrefix + string(e.Kind))},
 		quad.Quad{Subject: s, Predicate: predName, Object: quad.String(e.Name)})
 	if e.Country != "" {
 		qs = append(qs, quad.Quad{Subject: s, Predicate: predCountry, Object: quad.String(e.Country)})
 	}
-	seen := map[string]bool{e.Name: true}
-	for _, a := range e.Aliases {
-		if !seen[a] {
-			seen[a] = true
+	for i, a := range e.Aliases {
+		if a != e.Name && !slices.Contains(e.Aliases[:i], a) {
 			qs = append(qs, quad.Quad{Subject: s, Predicate: predAlias, Object: quad.String(a)})
 		}
 	}
 	return qs
 }
 
-func relationQuads(r *Relation) []quad.Quad {
-	rec, _ := recordQuad(relationIRI(r.ID), r)
-	return []quad.Quad{rec, {
+func relationStruct(r *Relation) []quad.Quad {
+	if r == nil {
+		return nil
+	}
+	return []quad.Quad{{
 		Subject: entityIRI(r.From), Predicate: relTypeIRI(r.Type),
 		Object: entityIRI(r.To), Label: relationIRI(r.ID),
 	}}
-}
-
-func sourceQuads(s *Source) []quad.Quad {
-	rec, _ := recordQuad(sourceIRI(s.Key), s)
-	return []quad.Quad{rec}
 }
 
 // BatchFromQuads rebuilds records from their record quads (as written by a
@@ -92,43 +118,59 @@ func BatchFromQuads(quads []quad.Quad) (Batch, error) {
 
 // addRecord appends the record of q to b when q is a record quad.
 func (b *Batch) addRecord(q quad.Quad) *Error {
+	rec, err := decodeRecord(q)
+	switch r := rec.(type) {
+	case *Entity:
+		b.Entities = append(b.Entities, *r)
+	case *Relation:
+		b.Relations = append(b.Relations, *r)
+	case *Source:
+		b.Sources = append(b.Sources, *r)
+	}
+	return err
+}
+
+// decodeRecord returns the *Entity, *Relation or *Source a record quad
+// holds, or nil for a structural quad.
+func decodeRecord(q quad.Quad) (any, *Error) {
 	if q.Predicate != predRecord {
-		return nil
+		return nil, nil
 	}
 	subj, ok := q.Subject.(quad.IRI)
 	if !ok {
-		return Errorf(CodeInvalid, "", "record subject %v is not an IRI", q.Subject)
+		return nil, Errorf(CodeInvalid, "", "record subject %v is not an IRI", q.Subject)
 	}
 	lit, ok := q.Object.(quad.String)
 	if !ok {
-		return Errorf(CodeInvalid, "", "record of %s is not a string literal", subj)
+		return nil, Errorf(CodeInvalid, "", "record of %s is not a string literal", subj)
 	}
 	s := string(subj)
 	var err error
+	var rec any
 	switch {
 	case strings.HasPrefix(s, entityPrefix):
 		var e Entity
 		if err = json.Unmarshal([]byte(lit), &e); err == nil && e.ID != strings.TrimPrefix(s, entityPrefix) {
 			err = fmt.Errorf("id %q does not match subject", e.ID)
 		}
-		b.Entities = append(b.Entities, e)
+		rec = &e
 	case strings.HasPrefix(s, relationPrefix):
 		var r Relation
 		if err = json.Unmarshal([]byte(lit), &r); err == nil && r.ID != strings.TrimPrefix(s, relationPrefix) {
 			err = fmt.Errorf("id %q does not match subject", r.ID)
 		}
-		b.Relations = append(b.Relations, r)
+		rec = &r
 	case strings.HasPrefix(s, sourcePrefix):
 		var src Source
 		if err = json.Unmarshal([]byte(lit), &src); err == nil && src.Key != strings.TrimPrefix(s, sourcePrefix) {
 			err = fmt.Errorf("key %q does not match subject", src.Key)
 		}
-		b.Sources = append(b.Sources, src)
+		rec = &src
 	default:
-		return Errorf(CodeInvalid, "", "record subject %s is not a chipgraph entity, relation or source", s)
+		return nil, Errorf(CodeInvalid, "", "record subject %s is not a chipgraph entity, relation or source", s)
 	}
 	if err != nil {
-		return Errorf(CodeInvalid, "", "record of %s: %v", s, err)
+		return rec, Errorf(CodeInvalid, "", "record of %s: %v", s, err)
 	}
-	return nil
+	return rec, nil
 }

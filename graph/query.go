@@ -3,56 +3,50 @@ package graph
 import (
 	"cmp"
 	"context"
+	"maps"
 	"slices"
 )
 
-// Read algorithms over the projection. Callers hold the store's read lock.
+// Read algorithms over one snapshot of the projection.
 
-func (p *projection) entity(id string) (*Entity, error) {
-	if n, ok := p.nodes[id]; ok {
-		return n.entity, nil
+func (p *snapshot) entity(id string) (*Entity, error) {
+	if i, ok := p.nodeIDs.get(id); ok {
+		return p.node(i).entity, nil
 	}
 	return nil, Errorf(CodeNotFound, "", "no entity %q", id)
 }
 
-func (p *projection) relation(id string) (*Relation, error) {
-	if e, ok := p.edges[id]; ok {
-		return e.rel, nil
+func (p *snapshot) relation(id string) (*Relation, error) {
+	if i, ok := p.edgeIDs.get(id); ok {
+		return p.edge(i).rel, nil
 	}
 	return nil, Errorf(CodeNotFound, "", "no relation %q", id)
 }
 
-func (p *projection) source(key string) (*Source, error) {
-	if s, ok := p.sources[key]; ok {
+func (p *snapshot) source(key string) (*Source, error) {
+	if s, ok := p.sources.get(key); ok {
 		return s, nil
 	}
 	return nil, Errorf(CodeNotFound, "", "no source %q", key)
 }
 
-func (p *projection) listSources() []*Source {
-	out := make([]*Source, 0, len(p.sources))
-	for _, s := range p.sources {
-		out = append(out, s)
-	}
-	slices.SortFunc(out, func(a, b *Source) int { return cmp.Compare(a.Key, b.Key) })
-	return out
-}
+func (p *snapshot) listSources() []*Source { return slices.Clone(p.views().sources) }
 
-func (p *projection) resolve(name string) []*Entity {
-	list := p.names[Normalize(name)]
+func (p *snapshot) resolve(name string) []*Entity {
+	list, _ := p.names.get(Normalize(name))
 	out := make([]*Entity, len(list))
 	for i, n := range list {
-		out[i] = n.entity
+		out[i] = p.node(n).entity
 	}
 	slices.SortFunc(out, func(a, b *Entity) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 
-func (p *projection) entities(f EntityFilter) []*Entity {
+func (p *snapshot) entities(f EntityFilter) []*Entity {
 	var out []*Entity
-	for _, n := range p.sorted().nodes {
-		if entityMatches(n.entity, f.Kinds, f.Countries) {
-			out = append(out, n.entity)
+	for _, n := range p.views().nodes {
+		if e := p.node(n).entity; entityMatches(e, f.Kinds, f.Countries) {
+			out = append(out, e)
 		}
 	}
 	return out
@@ -78,43 +72,45 @@ func (f *edgeFilter) match(r *Relation) bool {
 		r.ValidAt(f.asOf)
 }
 
-func (p *projection) relations(f RelationFilter) []*Relation {
+func (p *snapshot) relations(f RelationFilter) []*Relation {
 	ef := edgeFilter{types: f.Types, category: f.Category, statuses: f.Statuses, asOf: f.AsOf}
-	var candidates []*edge
+	var candidates []int32
 	switch {
 	case f.Entity != "" || f.From != "" || f.To != "":
 		// Start from the smallest adjacency list among the fixed ends.
-		var lists [][]*edge
+		var lists [][]int32
 		if n, ok := p.endpoint(f.From); ok {
-			lists = append(lists, n.out)
+			lists = append(lists, p.node(n).out)
 		}
 		if n, ok := p.endpoint(f.To); ok {
-			lists = append(lists, n.in)
+			lists = append(lists, p.node(n).in)
 		}
 		if n, ok := p.endpoint(f.Entity); ok {
+			rec := p.node(n)
 			switch f.Direction {
 			case Out:
-				lists = append(lists, n.out)
+				lists = append(lists, rec.out)
 			case In:
-				lists = append(lists, n.in)
+				lists = append(lists, rec.in)
 			default:
-				lists = append(lists, slices.Concat(n.out, n.in))
+				both := slices.Concat(rec.out, rec.in)
+				p.sortEdges(both)
+				lists = append(lists, both)
 			}
 		}
 		if len(lists) == 0 || p.missing(f.From) || p.missing(f.To) || p.missing(f.Entity) {
 			return nil
 		}
-		candidates = slices.MinFunc(lists, func(a, b []*edge) int { return cmp.Compare(len(a), len(b)) })
-		candidates = slices.Clone(candidates)
-		sortEdges(candidates)
+		// Each list is sorted by relation id already.
+		candidates = slices.MinFunc(lists, func(a, b []int32) int { return cmp.Compare(len(a), len(b)) })
 	case len(f.Types) == 1:
-		candidates = p.sorted().byType[f.Types[0]]
+		candidates = p.views().byType[f.Types[0]]
 	default:
-		candidates = p.sorted().edges
+		candidates = p.views().edges
 	}
 	var out []*Relation
 	for _, e := range candidates {
-		r := e.rel
+		r := p.edge(e).rel
 		if (f.From != "" && r.From != f.From) || (f.To != "" && r.To != f.To) {
 			continue
 		}
@@ -128,16 +124,15 @@ func (p *projection) relations(f RelationFilter) []*Relation {
 	return out
 }
 
-func (p *projection) endpoint(id string) (*node, bool) {
+func (p *snapshot) endpoint(id string) (int32, bool) {
 	if id == "" {
-		return nil, false
+		return 0, false
 	}
-	n, ok := p.nodes[id]
-	return n, ok
+	return p.nodeIDs.get(id)
 }
 
-func (p *projection) missing(id string) bool {
-	_, ok := p.nodes[id]
+func (p *snapshot) missing(id string) bool {
+	_, ok := p.nodeIDs.get(id)
 	return id != "" && !ok
 }
 
@@ -153,17 +148,18 @@ func touches(r *Relation, id string, d Direction) bool {
 
 // steps calls fn for each edge of n that the direction and filter allow,
 // with the node at its other end.
-func steps(n *node, d Direction, f *edgeFilter, fn func(e *edge, next *node) bool) bool {
+func (p *snapshot) steps(n int32, d Direction, f *edgeFilter, fn func(e, next int32) bool) bool {
+	rec := p.node(n)
 	if d != In {
-		for _, e := range n.out {
-			if f.match(e.rel) && !fn(e, e.to) {
+		for _, e := range rec.out {
+			if r := p.edge(e); f.match(r.rel) && !fn(e, r.to) {
 				return false
 			}
 		}
 	}
 	if d != Out {
-		for _, e := range n.in {
-			if f.match(e.rel) && !fn(e, e.from) {
+		for _, e := range rec.in {
+			if r := p.edge(e); f.match(r.rel) && !fn(e, r.from) {
 				return false
 			}
 		}
@@ -171,7 +167,7 @@ func steps(n *node, d Direction, f *edgeFilter, fn func(e *edge, next *node) boo
 	return true
 }
 
-func (p *projection) subgraph(ctx context.Context, s Selection) (*Subgraph, error) {
+func (p *snapshot) subgraph(ctx context.Context, s Selection) (*Subgraph, error) {
 	if s.Hops < 0 {
 		return nil, Errorf(CodeInvalid, "hops", "hops must not be negative")
 	}
@@ -184,11 +180,11 @@ func (p *projection) subgraph(ctx context.Context, s Selection) (*Subgraph, erro
 		return nil, Errorf(CodeInvalid, "direction", "unknown direction %q", s.Direction)
 	}
 	f := edgeFilter{types: s.Types, asOf: s.AsOf}
-	keep := func(n *node) bool { return entityMatches(n.entity, s.Kinds, s.Countries) }
-	in := map[*node]struct{}{}
-	var order []*node
+	keep := func(n int32) bool { return entityMatches(p.node(n).entity, s.Kinds, s.Countries) }
+	in := map[int32]struct{}{}
+	var order []int32
 	truncated := false
-	add := func(n *node) bool {
+	add := func(n int32) bool {
 		if s.Limit > 0 && len(order) >= s.Limit {
 			truncated = true
 			return false
@@ -199,15 +195,15 @@ func (p *projection) subgraph(ctx context.Context, s Selection) (*Subgraph, erro
 	}
 
 	if len(s.Seeds) == 0 {
-		for _, n := range p.sorted().nodes {
+		for _, n := range p.views().nodes {
 			if keep(n) && !add(n) {
 				break
 			}
 		}
 	} else {
-		frontier := make([]*node, 0, len(s.Seeds))
+		frontier := make([]int32, 0, len(s.Seeds))
 		for _, id := range s.Seeds {
-			n, ok := p.nodes[id]
+			n, ok := p.nodeIDs.get(id)
 			if !ok {
 				return nil, Errorf(CodeNotFound, "seeds", "no entity %q", id)
 			}
@@ -219,9 +215,9 @@ func (p *projection) subgraph(ctx context.Context, s Selection) (*Subgraph, erro
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			var next []*node
+			var next []int32
 			for _, n := range frontier {
-				steps(n, s.Direction, &f, func(_ *edge, m *node) bool {
+				p.steps(n, s.Direction, &f, func(_, m int32) bool {
 					if _, seen := in[m]; seen || !keep(m) {
 						return true
 					}
@@ -241,13 +237,15 @@ func (p *projection) subgraph(ctx context.Context, s Selection) (*Subgraph, erro
 
 	g := &Subgraph{Truncated: truncated, Entities: make([]*Entity, len(order))}
 	for i, n := range order {
-		g.Entities[i] = n.entity
+		g.Entities[i] = p.node(n).entity
 	}
 	// Induced relations: each counted once, from its From end.
 	for _, n := range order {
-		for _, e := range n.out {
-			if _, ok := in[e.to]; ok && f.match(e.rel) {
-				g.Relations = append(g.Relations, e.rel)
+		for _, e := range p.node(n).out {
+			if r := p.edge(e); f.match(r.rel) {
+				if _, ok := in[r.to]; ok {
+					g.Relations = append(g.Relations, r.rel)
+				}
 			}
 		}
 	}
@@ -256,7 +254,7 @@ func (p *projection) subgraph(ctx context.Context, s Selection) (*Subgraph, erro
 	return g, nil
 }
 
-func (p *projection) paths(ctx context.Context, q PathQuery) ([]Path, error) {
+func (p *snapshot) paths(ctx context.Context, q PathQuery) ([]Path, error) {
 	if q.MaxHops < 1 || q.MaxHops > MaxPathHops {
 		return nil, Errorf(CodeInvalid, "maxHops", "maxHops must be between 1 and %d", MaxPathHops)
 	}
@@ -268,16 +266,16 @@ func (p *projection) paths(ctx context.Context, q PathQuery) ([]Path, error) {
 	} else if !q.Direction.Valid() {
 		return nil, Errorf(CodeInvalid, "direction", "unknown direction %q", q.Direction)
 	}
-	from, ok := p.nodes[q.From]
+	from, ok := p.nodeIDs.get(q.From)
 	if !ok {
 		return nil, Errorf(CodeNotFound, "from", "no entity %q", q.From)
 	}
-	to, ok := p.nodes[q.To]
+	to, ok := p.nodeIDs.get(q.To)
 	if !ok {
 		return nil, Errorf(CodeNotFound, "to", "no entity %q", q.To)
 	}
 	if from == to {
-		return []Path{{Entities: []*Entity{from.entity}}}, nil
+		return []Path{{Entities: []*Entity{p.node(from).entity}}}, nil
 	}
 	f := edgeFilter{types: q.Types, asOf: q.AsOf}
 
@@ -285,12 +283,12 @@ func (p *projection) paths(ctx context.Context, q PathQuery) ([]Path, error) {
 	// a step to m is taken only if a path through m can still be short
 	// enough.
 	back := map[Direction]Direction{Out: In, In: Out, Both: Both}[q.Direction]
-	dist := map[*node]int{to: 0}
-	frontier := []*node{to}
+	dist := map[int32]int{to: 0}
+	frontier := []int32{to}
 	for d := 1; d <= q.MaxHops && len(frontier) > 0; d++ {
-		var next []*node
+		var next []int32
 		for _, n := range frontier {
-			steps(n, back, &f, func(_ *edge, m *node) bool {
+			p.steps(n, back, &f, func(_, m int32) bool {
 				if _, seen := dist[m]; !seen {
 					dist[m] = d
 					next = append(next, m)
@@ -306,41 +304,38 @@ func (p *projection) paths(ctx context.Context, q PathQuery) ([]Path, error) {
 	}
 
 	var out []Path
-	onPath := map[*node]bool{from: true}
-	nodes := []*node{from}
-	var rels []*edge
+	onPath := map[int32]bool{from: true}
+	nodes := []int32{from}
+	var rels []int32
 	visits := 0
-	var walk func(n *node, length int) error
-	walk = func(n *node, length int) error {
+	var walk func(n int32, length int) error
+	walk = func(n int32, length int) error {
 		if visits++; visits%1024 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
 		depth := len(rels)
-		type step struct {
-			e    *edge
-			next *node
-		}
+		type step struct{ e, next int32 }
 		var cands []step
-		steps(n, q.Direction, &f, func(e *edge, m *node) bool {
+		p.steps(n, q.Direction, &f, func(e, m int32) bool {
 			if d, ok := dist[m]; ok && !onPath[m] && depth+1+d <= length {
 				cands = append(cands, step{e, m})
 			}
 			return true
 		})
 		slices.SortFunc(cands, func(a, b step) int {
-			if c := cmp.Compare(a.next.entity.ID, b.next.entity.ID); c != 0 {
+			if c := cmp.Compare(p.node(a.next).entity.ID, p.node(b.next).entity.ID); c != 0 {
 				return c
 			}
-			return cmp.Compare(a.e.rel.ID, b.e.rel.ID)
+			return p.relLess(a.e, b.e)
 		})
 		for _, c := range cands {
 			rels = append(rels, c.e)
 			nodes = append(nodes, c.next)
 			if c.next == to {
 				if len(rels) == length {
-					out = append(out, makePath(nodes, rels))
+					out = append(out, p.makePath(nodes, rels))
 				}
 			} else {
 				onPath[c.next] = true
@@ -365,28 +360,21 @@ func (p *projection) paths(ctx context.Context, q PathQuery) ([]Path, error) {
 	return out, nil
 }
 
-func makePath(nodes []*node, rels []*edge) Path {
-	p := Path{Entities: make([]*Entity, len(nodes)), Relations: make([]*Relation, len(rels))}
+func (p *snapshot) makePath(nodes, rels []int32) Path {
+	out := Path{Entities: make([]*Entity, len(nodes)), Relations: make([]*Relation, len(rels))}
 	for i, n := range nodes {
-		p.Entities[i] = n.entity
+		out.Entities[i] = p.node(n).entity
 	}
 	for i, e := range rels {
-		p.Relations[i] = e.rel
+		out.Relations[i] = p.edge(e).rel
 	}
-	return p
+	return out
 }
 
-func (p *projection) stats() Stats {
-	s := Stats{
-		Entities: len(p.nodes), Relations: len(p.edges), Sources: len(p.sources),
-		Quads: p.quads, Version: p.version,
-		ByKind: make(map[Kind]int, len(p.byKind)), ByType: make(map[RelationType]int, len(p.byType)),
+func (p *snapshot) stats() Stats {
+	return Stats{
+		Entities: p.nodeIDs.n, Relations: p.edgeIDs.n, Sources: p.sources.n,
+		Quads: p.quads, Version: p.rev,
+		ByKind: maps.Clone(p.byKind), ByType: maps.Clone(p.byType),
 	}
-	for k, n := range p.byKind {
-		s.ByKind[k] = n
-	}
-	for t, n := range p.byType {
-		s.ByType[t] = n
-	}
-	return s
 }

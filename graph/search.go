@@ -18,10 +18,23 @@ import (
 // typos and CJK text handled by the index. Entities whose id, name or an
 // alias equals the whole text (after Normalize) come first.
 //
-// The index is derived from the projection: built on the first search (so
-// commands that never search never pay for it) and from then on updated by
-// every write before Apply returns. Both happen under the store's writer
-// lock, so the index never misses a write.
+// The index is derived from the snapshots: built from the latest one on the
+// first search (so commands that never search never pay for it) and from
+// then on brought up to every snapshot the store publishes (publish), under
+// the writer lock: local writes before Apply returns, other replicas'
+// writes as the follower applies them, and whole reloads. So the index
+// never misses a change.
+//
+// The index is one mutable index, not one per revision: a search reading a
+// pinned view (Pin) of an older revision asks the index as it is now, so its
+// ranking may already reflect a write the view does not show, for as long
+// as that write is newer than the view. Every hit is read back through the
+// view, so a search returns only entities of the view, as the view holds
+// them, never one it does not hold; what a newer write added or changed
+// may be found, or missed, by text the view's own records do not contain.
+// The index lags the latest snapshot only while publish updates it, and
+// a view pinned by a request that wrote is moved past its own write only
+// after that.
 
 // MaxSearchText and MaxSearchTerms bound a search's text, in bytes and
 // words; longer text is CodeInvalid.
@@ -52,15 +65,15 @@ type textSearch struct {
 	// use is held (read) by searches while they use the index, so that a
 	// rebuild closes the old one only when none does.
 	use    sync.RWMutex
-	writes int // writes followed since the index was built; under the writer lock
+	writes int // updates followed since the index was built; under the writer lock
 	// failed remembers a build error so that every search reports it
 	// rather than rebuilding on each request.
 	mu     sync.Mutex
 	failed error
 }
 
-// textIndexFor builds the index on first use. It takes the writer lock, so
-// callers must not hold the read lock.
+// textIndexFor builds the index on first use, from the latest snapshot. It
+// takes the writer lock, so that no snapshot is published meanwhile.
 func (s *CayleyStore) textIndexFor(ctx context.Context) (textIndex, error) {
 	if p := s.text.idx.Load(); p != nil {
 		return *p, nil
@@ -75,31 +88,34 @@ func (s *CayleyStore) textIndexFor(ctx context.Context) (textIndex, error) {
 	if s.text.failed != nil {
 		return nil, s.text.failed
 	}
-	if s.closed {
+	cur := s.cur.Load()
+	if cur == nil {
 		return nil, &Error{Op: "store.Search", Code: CodeInternal, Msg: "store is closed"}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	idx, err := buildTextIndex(s.proj)
+	idx, err := buildTextIndex(cur)
 	if err != nil {
 		s.text.failed = &Error{Op: "store.Search", Code: CodeInternal, Msg: "cannot build the full-text index", Err: err}
 		return nil, s.text.failed
 	}
 	s.text.idx.Store(&idx)
+	s.text.writes = 0
 	return idx, nil
 }
 
 // buildTextIndex indexes every entity of p.
-func buildTextIndex(p *projection) (textIndex, error) {
+func buildTextIndex(p *snapshot) (textIndex, error) {
 	idx, err := fulltext.New()
 	if err != nil {
 		return nil, err
 	}
-	docs := make([]fulltext.Doc, 0, len(p.nodes))
-	for _, n := range p.nodes {
-		docs = append(docs, textDoc(p, n.entity))
-	}
+	docs := make([]fulltext.Doc, 0, p.nodeIDs.n)
+	p.nodeIDs.each(func(_ string, i int32) bool {
+		docs = append(docs, textDoc(p, i))
+		return true
+	})
 	if err := idx.Update(docs, nil); err != nil {
 		idx.Close()
 		return nil, err
@@ -114,10 +130,11 @@ func (s *CayleyStore) BuildTextIndex(ctx context.Context) error {
 	return err
 }
 
-// textDoc is what the index holds of e.
-func textDoc(p *projection, e *Entity) fulltext.Doc {
+// textDoc is what the index holds of the entity at node slot i of p.
+func textDoc(p *snapshot, i int32) fulltext.Doc {
+	e := p.node(i).entity
 	d := fulltext.Doc{
-		Roles:       roles(p.nodes[e.ID]),
+		Roles:       roles(p, i),
 		ID:          e.ID,
 		Kind:        string(e.Kind),
 		Names:       append([]string{e.Name}, e.Aliases...),
@@ -134,25 +151,25 @@ func textDoc(p *projection, e *Entity) fulltext.Doc {
 	}
 	slices.Sort(keys)
 	for _, k := range slices.Compact(keys) {
-		if src, ok := p.sources[k]; ok && src.Title != "" {
+		if src, ok := p.sources.get(k); ok && src.Title != "" {
 			d.Sources = append(d.Sources, src.Title)
 		}
 	}
 	return d
 }
 
-// roles describes n's part in its supply relations, in words a searcher
-// might use: "memory supplier of HBM2E to Huawei Technologies Co., Ltd.".
-func roles(n *node) []string {
-	if n == nil {
-		return nil
-	}
+// roles describes the part of the entity at node slot i in its supply
+// relations, in words a searcher might use: "memory supplier of HBM2E to
+// Huawei Technologies Co., Ltd.".
+func roles(p *snapshot, i int32) []string {
 	var out []string
 	say := func(parts ...string) {
 		out = append(out, strings.Join(slices.DeleteFunc(parts, func(s string) bool { return s == "" }), " "))
 	}
-	for _, e := range n.out {
-		r, other := e.rel, e.to.entity.Name
+	n := p.node(i)
+	for _, ei := range n.out {
+		e := p.edge(ei)
+		r, other := e.rel, p.node(e.to).entity.Name
 		switch r.Type {
 		case Supplies:
 			say(r.Category, "supplier of", r.Product, "to", other)
@@ -164,8 +181,9 @@ func roles(n *node) []string {
 			say("uses", other)
 		}
 	}
-	for _, e := range n.in {
-		r, other := e.rel, e.from.entity.Name
+	for _, ei := range n.in {
+		e := p.edge(ei)
+		r, other := e.rel, p.node(e.from).entity.Name
 		switch r.Type {
 		case Supplies:
 			say("customer of", other, "for", r.Category, r.Product)
@@ -180,58 +198,95 @@ func roles(n *node) []string {
 	return out
 }
 
-// textTouched returns the entities whose documents a plan about to be
-// applied to p changes (nil when the index is not built): those it
-// upserts, the ends of the relations it adds, changes or deletes (their
-// roles), and those citing a source it changes (their source titles). The
-// caller holds the writer lock.
-func (s *CayleyStore) textTouched(p *projection, pl *plan) map[string]bool {
+// textChange collects what a run of changes touched, for the index: the
+// entities whose documents may have changed, and the sources whose titles
+// may have. A nil *textChange collects nothing.
+type textChange struct {
+	prev   *snapshot // the snapshot before the run
+	ids    map[string]bool
+	titles map[string]bool
+}
+
+// textChange starts collecting the changes applied to prev, or returns nil
+// when there is no index to follow them. The caller holds the writer lock,
+// under which alone the index is built.
+func (s *CayleyStore) textChange(prev *snapshot) *textChange {
 	if s.text.idx.Load() == nil {
 		return nil
 	}
-	put := map[string]bool{}
-	for _, e := range pl.entities {
-		put[e.ID] = true
-	}
-	rel := func(id string) {
-		if e, ok := p.edges[id]; ok {
-			put[e.rel.From] = true
-			put[e.rel.To] = true
-		}
-	}
-	for _, r := range pl.relations {
-		rel(r.ID)
-		put[r.From] = true
-		put[r.To] = true
-	}
-	for _, id := range pl.delRels {
-		rel(id)
-	}
-	if len(pl.sources) > 0 {
-		// A new title changes the documents of every entity citing it.
-		changed := map[string]bool{}
-		for _, src := range pl.sources {
-			changed[src.Key] = true
-		}
-		for id, n := range p.nodes {
-			if cites(n.entity, changed) {
-				put[id] = true
-			}
-		}
-	}
-	return put
+	return &textChange{prev: prev, ids: map[string]bool{}, titles: map[string]bool{}}
 }
 
-// followWrite brings the index, if built, up to date with a plan just
-// applied to p: touched is textTouched before the plan was applied. The
-// caller holds the writer lock.
-func (s *CayleyStore) followWrite(p *projection, touched map[string]bool, pl *plan) error {
+// add notes the entities c touches: those written or deleted, the ends of
+// the relations written, moved or deleted (their roles), and the sources
+// written (the entities citing them show their titles). A relation both
+// written and deleted in one run has its ends noted from the write.
+func (t *textChange) add(c *changeSet) {
+	if t == nil {
+		return
+	}
+	ends := func(id string) {
+		if i, ok := t.prev.edgeIDs.get(id); ok {
+			r := t.prev.edge(i).rel
+			t.ids[r.From], t.ids[r.To] = true, true
+		}
+	}
+	for _, e := range c.Entities {
+		t.ids[e.ID] = true
+	}
+	for _, id := range c.DeleteEntities {
+		t.ids[id] = true
+	}
+	for _, r := range c.Relations {
+		ends(r.ID)
+		t.ids[r.From], t.ids[r.To] = true, true
+	}
+	for _, id := range c.DeleteRelations {
+		ends(id)
+	}
+	for _, src := range c.Sources {
+		t.titles[src.Key] = true
+	}
+}
+
+// publish makes next the latest snapshot and brings the index, if built, up
+// to it: tc holds the changes that led to next, or is nil when they are not
+// known (next was read whole from the backend) and the index is rebuilt.
+// The caller holds the writer lock.
+//
+// An index that cannot follow is dropped, to be built again from the latest
+// snapshot by the next search: the change has landed, and no search may
+// answer from an index that missed it.
+func (s *CayleyStore) publish(next *snapshot, tc *textChange) {
+	s.cur.Store(next)
+	if s.text.idx.Load() == nil {
+		return
+	}
+	if err := s.followText(next, tc); err != nil {
+		s.dropTextIndex()
+	}
+}
+
+// followText updates the index to next (see publish).
+func (s *CayleyStore) followText(next *snapshot, tc *textChange) error {
 	ip := s.text.idx.Load()
-	if ip == nil || (len(touched) == 0 && len(pl.delEnts) == 0) {
+	if tc != nil && len(tc.titles) > 0 {
+		next.nodeIDs.each(func(id string, i int32) bool {
+			if cites(next.node(i).entity, tc.titles) {
+				tc.ids[id] = true
+			}
+			return true
+		})
+	}
+	if tc != nil && len(tc.ids) == 0 {
 		return nil
 	}
-	if s.text.writes++; s.text.writes >= rebuildAfter {
-		idx, err := buildTextIndex(p)
+	// Each update adds a segment that every search then visits, and an
+	// in-memory index never merges them: rebuild every so often, and
+	// rather than update most documents.
+	s.text.writes++
+	if tc == nil || s.text.writes >= rebuildAfter || len(tc.ids) > max(next.nodeIDs.n/4, 1024) {
+		idx, err := buildTextIndex(next)
 		if err != nil {
 			return err
 		}
@@ -241,13 +296,16 @@ func (s *CayleyStore) followWrite(p *projection, touched map[string]bool, pl *pl
 		s.text.writes = 0
 		return (*ip).Close()
 	}
-	docs := make([]fulltext.Doc, 0, len(touched))
-	for id := range touched {
-		if n, ok := p.nodes[id]; ok {
-			docs = append(docs, textDoc(p, n.entity))
+	var put []fulltext.Doc
+	var del []string
+	for id := range tc.ids {
+		if i, ok := next.nodeIDs.get(id); ok {
+			put = append(put, textDoc(next, i))
+		} else {
+			del = append(del, id)
 		}
 	}
-	return (*ip).Update(docs, pl.delEnts)
+	return (*ip).Update(put, del)
 }
 
 func cites(e *Entity, keys map[string]bool) bool {
@@ -266,21 +324,29 @@ func cites(e *Entity, keys map[string]bool) bool {
 	return false
 }
 
-// closeTextIndex releases the index; the caller holds the writer lock.
-func (s *CayleyStore) closeTextIndex() {
+// dropTextIndex closes the index; the next search builds it again. The
+// caller holds the writer lock.
+func (s *CayleyStore) dropTextIndex() {
 	s.text.use.Lock()
 	ip := s.text.idx.Swap(nil)
 	s.text.use.Unlock()
 	if ip != nil {
 		(*ip).Close()
 	}
+}
+
+// closeTextIndex releases the index for good; the caller holds the writer
+// lock.
+func (s *CayleyStore) closeTextIndex() {
+	s.dropTextIndex()
 	s.text.mu.Lock()
 	s.text.failed = &Error{Op: "store.Search", Code: CodeInternal, Msg: "store is closed"}
 	s.text.mu.Unlock()
 }
 
-// fullTextSearch implements Store.Search.
-func (s *CayleyStore) fullTextSearch(ctx context.Context, text string, kinds []Kind, limit int) ([]Match, error) {
+// fullTextSearch implements Searcher for the snapshot p of s: the index
+// ranks, p answers (see the comment at the top of this file).
+func (s *CayleyStore) fullTextSearch(ctx context.Context, p *snapshot, text string, kinds []Kind, limit int) ([]Match, error) {
 	const op = "store.Search"
 	key := Normalize(text)
 	if key == "" {
@@ -289,7 +355,7 @@ func (s *CayleyStore) fullTextSearch(ctx context.Context, text string, kinds []K
 	if limit <= 0 {
 		limit = 10
 	}
-	if _, err := s.textIndexFor(ctx); err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	kindNames := make([]string, len(kinds))
@@ -298,19 +364,29 @@ func (s *CayleyStore) fullTextSearch(ctx context.Context, text string, kinds []K
 	}
 	// Exact matches are listed first and skipped among the hits, so ask
 	// for as many more.
-	var exact int
-	if err := s.read(ctx, func(p *projection) error { exact = len(p.names[key]); return nil }); err != nil {
-		return nil, err
-	}
-	s.text.use.RLock()
+	exact, _ := p.names.get(key)
+	q := fulltext.Query{Text: text, Key: key, Kinds: kindNames, Limit: limit + len(exact)}
 	var hits []fulltext.Hit
 	var err error
-	if ip := s.text.idx.Load(); ip != nil {
-		hits, err = (*ip).Search(ctx, fulltext.Query{Text: text, Key: key, Kinds: kindNames, Limit: limit + exact})
-	} else {
-		err = &Error{Op: op, Code: CodeInternal, Msg: "store is closed"}
+	for try := 0; ; try++ {
+		if _, err := s.textIndexFor(ctx); err != nil {
+			return nil, err
+		}
+		s.text.use.RLock()
+		ip := s.text.idx.Load()
+		if ip != nil {
+			hits, err = (*ip).Search(ctx, q)
+		}
+		s.text.use.RUnlock()
+		if ip != nil {
+			break
+		}
+		// Dropped meanwhile by a change it could not follow: build it
+		// again, once.
+		if try == 1 {
+			return nil, &Error{Op: op, Code: CodeInternal, Msg: "the full-text index is being rebuilt; try again"}
+		}
 	}
-	s.text.use.RUnlock()
 	switch {
 	case errors.Is(err, fulltext.ErrQueryTooLong):
 		return nil, &Error{Op: op, Code: CodeInvalid, Path: "text",
@@ -324,37 +400,36 @@ func (s *CayleyStore) fullTextSearch(ctx context.Context, text string, kinds []K
 		return nil, &Error{Op: op, Code: CodeInternal, Msg: "full-text search failed", Err: err}
 	}
 	var out []Match
-	err = s.read(ctx, func(p *projection) error {
-		seen := map[string]bool{}
-		exact := slices.Clone(p.names[key])
-		slices.SortFunc(exact, func(a, b *node) int {
-			// The entity whose id is the text, then by name length.
-			if c := cmpBool(Normalize(b.entity.ID) == key, Normalize(a.entity.ID) == key); c != 0 {
-				return c
-			}
-			if c := cmp.Compare(len(a.entity.Name), len(b.entity.Name)); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.entity.ID, b.entity.ID)
-		})
-		for _, n := range exact {
-			if len(kinds) == 0 || slices.Contains(kinds, n.entity.Kind) {
-				out = append(out, Match{Entity: n.entity, Score: exactScore})
-				seen[n.entity.ID] = true
-			}
+	seen := map[string]bool{}
+	exact = slices.Clone(exact)
+	slices.SortFunc(exact, func(a, b int32) int {
+		ea, eb := p.node(a).entity, p.node(b).entity
+		// The entity whose id is the text, then by name length.
+		if c := cmpBool(Normalize(eb.ID) == key, Normalize(ea.ID) == key); c != 0 {
+			return c
 		}
-		for _, h := range hits {
-			n, ok := p.nodes[h.ID]
-			if !ok || seen[h.ID] {
-				continue // deleted since, or already first
-			}
-			seen[h.ID] = true
-			out = append(out, Match{Entity: n.entity, Score: h.Score})
+		if c := cmp.Compare(len(ea.Name), len(eb.Name)); c != 0 {
+			return c
 		}
-		return nil
+		return cmp.Compare(ea.ID, eb.ID)
 	})
-	if err != nil {
-		return nil, err
+	for _, i := range exact {
+		if e := p.node(i).entity; len(kinds) == 0 || slices.Contains(kinds, e.Kind) {
+			out = append(out, Match{Entity: e, Score: exactScore})
+			seen[e.ID] = true
+		}
+	}
+	for _, h := range hits {
+		i, ok := p.nodeIDs.get(h.ID)
+		if !ok || seen[h.ID] {
+			continue // not in this snapshot, or already first
+		}
+		e := p.node(i).entity
+		if len(kinds) > 0 && !slices.Contains(kinds, e.Kind) {
+			continue // its kind changed after the snapshot
+		}
+		seen[h.ID] = true
+		out = append(out, Match{Entity: e, Score: h.Score})
 	}
 	if len(out) > limit {
 		out = out[:limit]

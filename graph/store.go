@@ -132,23 +132,31 @@ type Stats struct {
 	Version   uint64
 }
 
-// Store is chipgraph's graph store. Implementations are safe for concurrent
-// use by any number of readers and writers.
+// The store's interfaces. Each user depends on the smallest one it needs:
+// the GraphQL resolvers and exports on Reader, Searcher and QuadSource (or a
+// View pinned to one revision), the mutations and loaders on Writer, the
+// replicas' health on SyncReporter. Store is their union.
 //
-// Values returned by a Store are shared and must not be modified by callers;
-// they stay valid (as a snapshot) after later writes.
+// Values returned by these interfaces are shared and must not be modified by
+// callers; they stay valid (as a snapshot) after later writes.
 //
 // Errors are *Error or Errors values with the codes documented per method;
 // any other failure is CodeInternal.
-type Store interface {
+
+// Writer changes the graph.
+type Writer interface {
 	// Apply validates b against itself and the stored graph, then applies
 	// it atomically: on any error nothing is changed. Validation failures
 	// come back together as Errors (CodeInvalid) with paths such as
 	// "relations[3].to". Deleting a missing record is CodeNotFound;
 	// deleting an entity that still has relations without b.Cascade, or a
-	// source still cited, is CodeConflict.
+	// source still cited, is CodeConflict. Apply copies what it keeps: the
+	// caller may change or reuse b afterwards.
 	Apply(ctx context.Context, b Batch) (ApplyResult, error)
+}
 
+// Reader answers questions about the graph.
+type Reader interface {
 	// Entity returns the entity with the given id, or CodeNotFound.
 	Entity(ctx context.Context, id string) (*Entity, error)
 
@@ -165,12 +173,6 @@ type Store interface {
 	// after normalisation (Normalize: case, width, punctuation and spacing
 	// are ignored), sorted by id. No match is an empty slice, not an error.
 	Resolve(ctx context.Context, name string) ([]*Entity, error)
-
-	// Search returns up to limit entities ranked by how well their id,
-	// name or aliases match text: exact, then prefix, then substring, then
-	// within a small edit distance. kinds, when not empty, restricts the
-	// kinds. An empty text is CodeInvalid.
-	Search(ctx context.Context, text string, kinds []Kind, limit int) ([]Match, error)
 
 	// Entities returns the entities matching f, sorted by id.
 	Entities(ctx context.Context, f EntityFilter) ([]*Entity, error)
@@ -191,16 +193,62 @@ type Store interface {
 
 	// Stats counts what the store holds.
 	Stats(ctx context.Context) (Stats, error)
+}
 
-	// Version is Stats().Version without the counting: it changes on every
-	// Apply that changed something, and costs no I/O, so callers may key
-	// caches on it per request.
-	Version() uint64
+// Searcher finds entities by name.
+type Searcher interface {
+	// Search returns up to limit entities ranked by how well their id,
+	// name or aliases match text: exact, then prefix, then substring, then
+	// within a small edit distance. kinds, when not empty, restricts the
+	// kinds. An empty text is CodeInvalid.
+	Search(ctx context.Context, text string, kinds []Kind, limit int) ([]Match, error)
+}
 
+// QuadSource streams the graph as quads, for export.
+type QuadSource interface {
 	// Quads calls fn with every quad of every record (the quads the backend
 	// holds for them), in a stable order, until fn returns an error, which
 	// Quads returns.
 	Quads(ctx context.Context, fn func(quad.Quad) error) error
+}
+
+// View is the graph at one revision: every answer it gives comes from that
+// revision, however many writes land meanwhile, and taking or reading it
+// never waits for a writer.
+type View interface {
+	Reader
+	Searcher
+	QuadSource
+	Lookup
+	// Revision identifies the state the view shows: it grows with every
+	// write that changed something, and replicas over one database give
+	// the same revision to the same state.
+	Revision() uint64
+}
+
+// SyncReporter tells how far a store is behind the shared database it
+// follows (see SyncStatus).
+type SyncReporter interface {
+	SyncStatus() SyncStatus
+}
+
+// Store is chipgraph's graph store: the union of the interfaces above.
+// Implementations are safe for concurrent use by any number of readers and
+// writers. Each read method answers from the View pinned in ctx by Pin, or
+// else from the latest revision.
+type Store interface {
+	Writer
+	Reader
+	Searcher
+	QuadSource
+	SyncReporter
+
+	// View returns the graph at the latest revision.
+	View() View
+
+	// Version is the latest revision (View().Revision()) without taking a
+	// view: it costs no I/O, so callers may key caches on it per request.
+	Version() uint64
 
 	// Close releases the backend. Calls after Close fail.
 	Close() error

@@ -90,6 +90,9 @@ func Run(t *testing.T, b Backend) {
 		{"QuadsRoundTrip", testQuadsRoundTrip},
 		{"Reopen", testReopen},
 		{"Concurrent", testConcurrent},
+		{"ApplyCopiesBatch", testApplyCopiesBatch},
+		{"ViewPinsRevision", testViewPinsRevision},
+		{"ReadersNeverSeeHalfABatch", testReadersNeverSeeHalfABatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, b) })
@@ -680,5 +683,233 @@ func testConcurrent(t *testing.T, b Backend) {
 	rels, _ := s.Relations(ctx, graph.RelationFilter{Types: []graph.RelationType{graph.CustomerOf}})
 	if len(rels) != writers*rounds {
 		t.Errorf("%d CUSTOMER_OF relations, want %d", len(rels), writers*rounds)
+	}
+}
+
+// testApplyCopiesBatch edits every slice of a batch after Apply: the store
+// must have kept its own copy.
+func testApplyCopiesBatch(t *testing.T, b Backend) {
+	s := open(t, b)
+	fx := Fixture()
+	if _, err := s.Apply(ctx, fx); err != nil {
+		t.Fatal(err)
+	}
+	want := Fixture()
+	smic := &fx.Entities[2]
+	smic.Name = "changed"
+	smic.Aliases[0] = "changed"
+	smic.Sources[0] = "changed"
+	smic.Attributes[0].Value = "0"
+	smic.Attributes[0].Sources[0] = "changed"
+	smic.ExternalIDs[0].Value = "changed"
+	fab := &fx.Relations[3]
+	fab.ID, fab.Status = "changed", graph.StatusDisputed
+	fab.Properties[0].Value = "changed"
+	fab.Sources[0] = "changed"
+	fx.Sources[0].Title = "changed"
+	fx.Entities[0] = graph.Entity{ID: "changed"}
+	fx.Relations[0] = graph.Relation{ID: "changed"}
+	if e, err := s.Entity(ctx, "smic"); err != nil || !reflect.DeepEqual(*e, want.Entities[2]) {
+		t.Errorf("after editing the batch, smic = %+v, %v\nwant %+v", e, err, want.Entities[2])
+	}
+	if e, err := s.Entity(ctx, "huawei"); err != nil || !reflect.DeepEqual(*e, want.Entities[0]) {
+		t.Errorf("after editing the batch, huawei = %+v, %v", e, err)
+	}
+	r, err := s.Relation(ctx, "smic--fabricates--ascend-910b")
+	if err != nil || r.Status != graph.StatusReported || r.Properties[0].Value != "smic-n2" || r.Sources[0] != "s1" {
+		t.Errorf("after editing the batch, the relation = %+v, %v", r, err)
+	}
+	if src, err := s.Source(ctx, "s1"); err != nil || src.Title != want.Sources[0].Title {
+		t.Errorf("after editing the batch, s1 = %+v, %v", src, err)
+	}
+}
+
+// testViewPinsRevision checks revisions: each write that changes something
+// moves the revision on, a view keeps answering from its own, and a
+// pinned context reads its own writes.
+func testViewPinsRevision(t *testing.T, b Backend) {
+	s := loaded(t, b)
+	v1 := s.View()
+	r1 := v1.Revision()
+	if r1 == 0 || r1 != s.Version() {
+		t.Fatalf("revision after a write = %d (Version %d), want the same non-zero", r1, s.Version())
+	}
+	if _, err := s.Apply(ctx, Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	if s.Version() != r1 {
+		t.Errorf("a write that changed nothing moved the revision %d -> %d", r1, s.Version())
+	}
+	pinned := graph.Pin(ctx, s)
+	add := graph.Batch{Entities: []graph.Entity{{ID: "new-co", Kind: graph.KindCompany, Name: "New Co", Sources: []string{"s1"}}}}
+	if _, err := s.Apply(ctx, add); err != nil {
+		t.Fatal(err)
+	}
+	if s.Version() <= r1 {
+		t.Errorf("revision did not grow with a write: %d -> %d", r1, s.Version())
+	}
+	if _, err := v1.Entity(ctx, "new-co"); graph.ErrorCode(err) != graph.CodeNotFound {
+		t.Errorf("the view at revision %d sees a later write: %v", r1, err)
+	}
+	if _, err := s.Entity(pinned, "new-co"); graph.ErrorCode(err) != graph.CodeNotFound {
+		t.Errorf("a context pinned before a write sees it: %v", err)
+	}
+	if _, err := s.Entity(ctx, "new-co"); err != nil {
+		t.Errorf("the store does not see its latest write: %v", err)
+	}
+	// A write through the pinned context moves the pin: read your writes.
+	more := graph.Batch{Entities: []graph.Entity{{ID: "newer-co", Kind: graph.KindCompany, Name: "Newer Co", Sources: []string{"s1"}}}}
+	if _, err := s.Apply(pinned, more); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := graph.Pinned(pinned, s); !ok || v.Revision() != s.Version() {
+		t.Errorf("after a write through it the pin is at %v, want %d", v, s.Version())
+	}
+	for _, id := range []string{"new-co", "newer-co"} {
+		if _, err := s.Entity(pinned, id); err != nil {
+			t.Errorf("after writing through the pinned context, %s: %v", id, err)
+		}
+	}
+	if st, _ := v1.Stats(ctx); st.Entities != len(Fixture().Entities) || st.Version != r1 {
+		t.Errorf("stats of the old view = %+v", st)
+	}
+}
+
+// testReadersNeverSeeHalfABatch writes batches that rename a group of
+// entities and move relations together while readers check, through
+// views, pinned contexts and single calls, that every answer shows one
+// batch whole.
+func testReadersNeverSeeHalfABatch(t *testing.T, b Backend) {
+	s := open(t, b)
+	const group = 20
+	src := []string{"s1"}
+	batch := func(gen int) graph.Batch {
+		bt := graph.Batch{Sources: []graph.Source{{Key: "s1", Title: "T", URL: "https://example.org/", Publisher: "P", Published: graph.MustDate("2024")}}}
+		bt.Entities = append(bt.Entities, graph.Entity{ID: "hub", Kind: graph.KindCompany, Name: "Hub", Sources: src})
+		for i := range group {
+			bt.Entities = append(bt.Entities, graph.Entity{ID: fmt.Sprintf("e%d", i), Kind: graph.KindCompany,
+				Name: fmt.Sprintf("gen %d", gen), Sources: src})
+			// Odd generations link the even members, even ones the odd.
+			if i%2 == gen%2 {
+				bt.Relations = append(bt.Relations, graph.Relation{ID: fmt.Sprintf("r%d", i), Type: graph.CustomerOf,
+					From: fmt.Sprintf("e%d", i), To: "hub", Status: graph.StatusReported, Sources: src})
+			}
+		}
+		if gen > 0 {
+			for i := range group {
+				if i%2 != gen%2 {
+					bt.DeleteRelations = append(bt.DeleteRelations, fmt.Sprintf("r%d", i))
+				}
+			}
+		}
+		return bt
+	}
+	if _, err := s.Apply(ctx, batch(0)); err != nil {
+		t.Fatal(err)
+	}
+	// check returns a description of what is inconsistent in one answer.
+	check := func(ents []*graph.Entity, rels []*graph.Relation) string {
+		names := map[string]bool{}
+		for _, e := range ents {
+			if e.ID != "hub" {
+				names[e.Name] = true
+			}
+		}
+		if len(names) != 1 {
+			return fmt.Sprintf("names of two batches: %v", names)
+		}
+		var gen int
+		for n := range names {
+			fmt.Sscanf(n, "gen %d", &gen)
+		}
+		if len(rels) != group/2 {
+			return fmt.Sprintf("%d relations, want %d", len(rels), group/2)
+		}
+		for _, r := range rels {
+			var i int
+			fmt.Sscanf(r.ID, "r%d", &i)
+			if i%2 != gen%2 {
+				return fmt.Sprintf("relation %s with names of generation %d", r.ID, gen)
+			}
+		}
+		return ""
+	}
+	const rounds = 30
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(done)
+		for gen := 1; gen <= rounds; gen++ {
+			if _, err := s.Apply(ctx, batch(gen)); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	problems := make(chan string, 100)
+	report := func(what, p string) {
+		select {
+		case problems <- what + ": " + p:
+		default:
+		}
+	}
+	for r := 0; r < 3; r++ {
+		wg.Add(1)
+		go func(r int) {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				switch r {
+				case 0: // one call sees one batch
+					g, err := s.Subgraph(ctx, graph.Selection{Seeds: []string{"hub"}, Hops: 1})
+					if err == nil {
+						var members []*graph.Entity
+						for _, e := range g.Entities {
+							if e.ID != "hub" {
+								members = append(members, e)
+							}
+						}
+						if len(members) > 0 {
+							names := map[string]bool{}
+							for _, e := range members {
+								names[e.Name] = true
+							}
+							if len(names) != 1 || len(g.Relations) != group/2 {
+								report("Subgraph", fmt.Sprintf("names %v, %d relations", names, len(g.Relations)))
+							}
+						}
+					}
+				case 1: // a view sees one batch over many calls
+					v := s.View()
+					ents, err1 := v.Entities(ctx, graph.EntityFilter{})
+					rels, err2 := v.Relations(ctx, graph.RelationFilter{Types: []graph.RelationType{graph.CustomerOf}})
+					if err1 == nil && err2 == nil {
+						if p := check(ents, rels); p != "" {
+							report("View", p)
+						}
+					}
+				case 2: // so does a pinned context
+					pc := graph.Pin(ctx, s)
+					ents, err1 := s.Entities(pc, graph.EntityFilter{})
+					rels, err2 := s.Relations(pc, graph.RelationFilter{Entity: "hub"})
+					if err1 == nil && err2 == nil {
+						if p := check(ents, rels); p != "" {
+							report("Pin", p)
+						}
+					}
+				}
+			}
+		}(r)
+	}
+	wg.Wait()
+	close(problems)
+	for p := range problems {
+		t.Error(p)
 	}
 }

@@ -1,0 +1,502 @@
+package graph
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	cgraph "github.com/cayleygraph/cayley/graph"
+	ckv "github.com/cayleygraph/cayley/graph/kv"
+	graphlog "github.com/cayleygraph/cayley/graph/log"
+	"github.com/cayleygraph/cayley/graph/refs"
+	"github.com/cayleygraph/quad"
+	"github.com/cayleygraph/quad/nquads"
+	"github.com/hidal-go/hidalgo/kv"
+	hbolt "github.com/hidal-go/hidalgo/kv/bbolt"
+	"github.com/hidal-go/hidalgo/kv/options"
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// boltBackend keeps the quads in a bbolt file through cayley's key-value
+// store, and beside them, in a bucket of its own, the revision and the
+// journal of a write that takes more than one transaction.
+//
+// A write of more than writeChunk quad deltas is not one bbolt transaction:
+// bbolt holds every page a transaction dirties in memory until it commits,
+// so one transaction for a million-record load took gigabytes. Such a write
+// is staged: its adds go in in chunks, each in a transaction that also
+// records in the journal what it added; the deletes are listed in the
+// journal; then one transaction sets the commit marker and the new revision
+// (the switch), and the deletes follow in chunks. Open, and the next write,
+// finish a switched write a crash interrupted and undo one that had not
+// switched, so the file always holds the old state or the whole new one.
+//
+// The same journal serves the batches cayley's key-value store cannot
+// write in one transaction: it resolves the nodes of added quads only
+// among nodes whose reference count the batch raises, so in a batch that
+// also deletes, an added quad whose subject, predicate or object loses more
+// references than it gains is written with that node missing (seen as a
+// nil subject after an update that drops an alias).
+type boltBackend struct {
+	qs   cgraph.QuadStore
+	meta *metaKV
+	// unfinished is set when a switched write could not delete all it
+	// should; the next write finishes it first.
+	unfinished bool
+	// crashAt, set by tests, makes the crashAt-th transaction from then on
+	// fail as if the process died before it: nothing after it runs.
+	crashAt, txns int
+}
+
+var errSimulatedCrash = errors.New("simulated crash")
+
+// writeChunk bounds the quad deltas of one bbolt transaction, and the rows
+// of one PostgreSQL statement; CHIPGRAPH_WRITE_CHUNK overrides it.
+var writeChunk = envInt("CHIPGRAPH_WRITE_CHUNK", 50_000)
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+var (
+	boltBucket       = []byte("chipgraph")
+	keyRevision      = kv.Key{boltBucket, []byte("revision")}
+	journalBucket    = []byte("chipgraph_journal")
+	keyJournalCommit = kv.Key{journalBucket, []byte("commit")}
+)
+
+func journalKey(kind string, n int) kv.Key {
+	return kv.Key{journalBucket, fmt.Appendf(nil, "%s-%08d", kind, n)}
+}
+
+func openBolt(ctx context.Context, path string) (*boltBackend, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	db, err := hbolt.Open(path, &bolt.Options{Timeout: 2 * time.Second})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, &Error{Op: "graph.Open", Code: CodeConflict, Path: path, Msg: "the bolt file is in use by another process"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	meta := &metaKV{KV: db}
+	if err := ckv.Init(meta, nil); err != nil && !errors.Is(err, cgraph.ErrDatabaseExists) {
+		db.Close()
+		return nil, err
+	}
+	qs, err := ckv.New(meta, nil)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	be := &boltBackend{qs: qs, meta: meta}
+	if err := be.recover(ctx); err != nil {
+		qs.Close()
+		return nil, &Error{Op: "graph.Open", Code: CodeInternal, Msg: "cannot finish an interrupted write to the bolt store", Err: err}
+	}
+	return be, nil
+}
+
+func (be *boltBackend) close() error { return be.qs.Close() }
+
+func (be *boltBackend) read(ctx context.Context, fn func(quad.Quad) error) (int, uint64, error) {
+	rev, err := be.revision(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	st, err := be.qs.Stats(ctx, true)
+	if errors.Is(err, ckv.ErrNoBucket) { // nothing written yet
+		st, err = cgraph.Stats{}, nil
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	return int(st.Quads.Value), rev, eachQuad(ctx, be.qs, quad.Predicate, predRecord, fn)
+}
+
+// eachQuad calls fn with every quad of qs whose direction d is v (every
+// quad when v is nil).
+func eachQuad(ctx context.Context, qs cgraph.QuadStore, d quad.Direction, v quad.Value, fn func(quad.Quad) error) error {
+	var it interface {
+		Next(context.Context) bool
+		Result() refs.Ref
+		Err() error
+		Close() error
+	}
+	if v == nil {
+		it = qs.QuadsAllIterator().Iterate()
+	} else {
+		ref, err := qs.ValueOf(v)
+		if err != nil {
+			return err
+		}
+		if ref == nil {
+			return nil
+		}
+		it = qs.QuadIterator(d, ref).Iterate()
+	}
+	defer it.Close()
+	for it.Next(ctx) {
+		q, err := qs.Quad(it.Result())
+		if err != nil {
+			return err
+		}
+		if err := fn(q); err != nil {
+			return err
+		}
+	}
+	return it.Err()
+}
+
+func (be *boltBackend) revision(ctx context.Context) (uint64, error) {
+	var rev uint64
+	err := kv.View(ctx, be.meta.KV, func(tx kv.Tx) error {
+		v, err := tx.Get(ctx, keyRevision)
+		if errors.Is(err, kv.ErrNotFound) {
+			return nil
+		}
+		if err == nil && len(v) == 8 {
+			rev = binary.BigEndian.Uint64(v)
+		}
+		return err
+	})
+	return rev, err
+}
+
+func (be *boltBackend) begin(ctx context.Context, rev uint64) (txn, error) {
+	if be.unfinished {
+		if err := be.recover(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return &boltTxn{be: be, rev: rev}, nil
+}
+
+// boltTxn is a write to bbolt; the file is this process's alone, so the
+// store's own lock is the writers' lock.
+type boltTxn struct {
+	be  *boltBackend
+	rev uint64
+}
+
+func (t *boltTxn) latest() uint64 { return t.rev }
+func (t *boltTxn) changes(context.Context, uint64, func(uint64, *changeSet) error) error {
+	return nil
+}
+func (t *boltTxn) commit(context.Context) error { return nil }
+func (t *boltTxn) rollback()                    {}
+
+func u64(n uint64) kv.Value { return binary.BigEndian.AppendUint64(nil, n) }
+
+func (t *boltTxn) write(ctx context.Context, pl *plan, rev uint64) error {
+	be := t.be
+	setRev := metaOp{keyRevision, u64(rev)}
+	if pl.adds+pl.dels <= writeChunk {
+		var ds []cgraph.Delta
+		if err := pl.deltas(func(d cgraph.Delta) error { ds = append(ds, d); return nil }); err != nil {
+			return err
+		}
+		if !loosesAddedNode(ds) {
+			return be.apply(ds, cgraph.IgnoreOpts{}, setRev)
+		}
+	}
+	if err := be.writeStaged(ctx, pl, rev); err != nil {
+		return err
+	}
+	return nil
+}
+
+// loosesAddedNode reports whether an added quad uses a node the batch
+// takes references from on balance: cayley's key-value store writes such a
+// batch wrongly (see boltBackend).
+func loosesAddedNode(ds []cgraph.Delta) bool {
+	split := graphlog.SplitDeltas(ds)
+	if len(split.DecNode) == 0 || len(split.QuadAdd) == 0 {
+		return false
+	}
+	dec := make(map[refs.ValueHash]bool, len(split.DecNode))
+	for _, n := range split.DecNode {
+		dec[n.Hash] = true
+	}
+	for _, q := range split.QuadAdd {
+		for _, d := range quad.Directions {
+			if h := q.Quad.Get(d); h.Valid() && dec[h] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// writeStaged writes a plan through the journal (see boltBackend).
+func (be *boltBackend) writeStaged(ctx context.Context, pl *plan, rev uint64) error {
+	var adds, dels []cgraph.Delta
+	nAdd, nDel := 0, 0
+	var journal []metaOp // deletes listed, to go with the next transaction
+	flushAdds := func() error {
+		ops := append(journal, metaOp{journalKey("add", nAdd), nquadsText(adds)})
+		journal = nil
+		nAdd++
+		err := be.apply(adds, cgraph.IgnoreOpts{}, ops...)
+		adds = adds[:0]
+		return err
+	}
+	err := pl.deltas(func(d cgraph.Delta) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.Action == cgraph.Delete {
+			if dels = append(dels, d); len(dels) >= writeChunk {
+				journal = append(journal, metaOp{journalKey("del", nDel), nquadsText(dels)})
+				nDel++
+				dels = dels[:0]
+			}
+			return nil
+		}
+		if adds = append(adds, d); len(adds) >= writeChunk {
+			return flushAdds()
+		}
+		return nil
+	})
+	if err == nil && len(dels) > 0 {
+		journal = append(journal, metaOp{journalKey("del", nDel), nquadsText(dels)})
+	}
+	// The switch: the last adds with the commit marker and the revision.
+	if err == nil {
+		ops := append(journal, metaOp{keyJournalCommit, u64(rev)}, metaOp{keyRevision, u64(rev)})
+		if len(adds) > 0 {
+			err = be.apply(adds, cgraph.IgnoreOpts{}, ops...)
+		} else {
+			err = be.putMeta(ctx, ops...)
+		}
+	}
+	if errors.Is(err, errSimulatedCrash) {
+		return err
+	}
+	if err != nil {
+		if rerr := be.recover(context.WithoutCancel(ctx)); rerr != nil {
+			be.unfinished = true
+			return fmt.Errorf("%w (and undoing it failed: %v; reopening the store undoes it)", err, rerr)
+		}
+		return err
+	}
+	// Switched: the write stands. A failure to delete the old quads now
+	// is finished by the next write or Open.
+	if err := be.recover(context.WithoutCancel(ctx)); err != nil {
+		if errors.Is(err, errSimulatedCrash) {
+			return err
+		}
+		be.unfinished = true
+	}
+	return nil
+}
+
+// crash reports whether a test asked for a crash before this transaction.
+func (be *boltBackend) crash() bool {
+	if be.crashAt == 0 {
+		return false
+	}
+	be.txns++
+	return be.txns >= be.crashAt
+}
+
+// recover finishes a switched write (deleting what its journal lists) or
+// undoes one that had not switched (deleting what it added), and clears
+// the journal. It also finishes a two-phase write of chipgraph before the
+// journal, marked by a pending quad inside the graph.
+func (be *boltBackend) recover(ctx context.Context) error {
+	if err := be.recoverPendingQuad(ctx); err != nil {
+		return err
+	}
+	var keys []kv.Key
+	committed := false
+	err := kv.View(ctx, be.meta.KV, func(tx kv.Tx) error {
+		return kv.Each(ctx, tx, func(k kv.Key, _ kv.Value) error {
+			if k.Compare(keyJournalCommit) == 0 {
+				committed = true
+			} else {
+				keys = append(keys, k.Clone())
+			}
+			return nil
+		}, options.WithPrefixKV(kv.Key{journalBucket, nil}))
+	})
+	if err != nil || (len(keys) == 0 && !committed) {
+		return err
+	}
+	// Finish: delete what the del entries list. Undo: delete what the add
+	// entries list. Either way the other kind is dropped.
+	want := "del-"
+	if !committed {
+		want = "add-"
+	}
+	var drop []metaOp
+	for _, k := range keys {
+		if !strings.HasPrefix(string(k[1]), want) {
+			drop = append(drop, metaOp{key: k})
+			continue
+		}
+		var text kv.Value
+		err := kv.View(ctx, be.meta.KV, func(tx kv.Tx) error {
+			v, err := tx.Get(ctx, k)
+			text = v.Clone()
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		dels, err := parseNQuads(string(text))
+		if err != nil {
+			return fmt.Errorf("journal %s: %w", k[1], err)
+		}
+		ds := make([]cgraph.Delta, len(dels))
+		for i, q := range dels {
+			ds[i] = cgraph.Delta{Quad: q, Action: cgraph.Delete}
+		}
+		if err := be.apply(ds, cgraph.IgnoreOpts{IgnoreMissing: true}, metaOp{key: k}); err != nil {
+			return err
+		}
+	}
+	if committed {
+		drop = append(drop, metaOp{key: keyJournalCommit})
+	}
+	if err := be.putMeta(ctx, drop...); err != nil {
+		return err
+	}
+	be.unfinished = false
+	return nil
+}
+
+// pendingIRI marks a two-phase write of chipgraph versions before the
+// journal: its object lists, as N-Quads, the quads still to delete.
+const pendingIRI = quad.IRI("urn:chipgraph:pending-delete")
+
+func (be *boltBackend) recoverPendingQuad(ctx context.Context) error {
+	var pending []quad.Quad
+	if err := eachQuad(ctx, be.qs, quad.Subject, pendingIRI, func(q quad.Quad) error {
+		pending = append(pending, q)
+		return nil
+	}); err != nil || len(pending) == 0 {
+		return err
+	}
+	var dels []cgraph.Delta
+	for _, p := range pending {
+		lit, _ := p.Object.(quad.String)
+		list, err := parseNQuads(string(lit))
+		if err != nil {
+			return fmt.Errorf("pending delete list: %w", err)
+		}
+		for _, q := range list {
+			dels = append(dels, cgraph.Delta{Quad: q, Action: cgraph.Delete})
+		}
+		dels = append(dels, cgraph.Delta{Quad: p, Action: cgraph.Delete})
+	}
+	return be.qs.ApplyDeltas(dels, cgraph.IgnoreOpts{IgnoreMissing: true})
+}
+
+// apply writes ds to cayley and ops to the bucket in one transaction.
+func (be *boltBackend) apply(ds []cgraph.Delta, opts cgraph.IgnoreOpts, ops ...metaOp) error {
+	if be.crash() {
+		return errSimulatedCrash
+	}
+	be.meta.pending = ops
+	defer func() { be.meta.pending = nil }()
+	return be.qs.ApplyDeltas(ds, opts)
+}
+
+// putMeta writes ops to the bucket in a transaction of their own.
+func (be *boltBackend) putMeta(ctx context.Context, ops ...metaOp) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	if be.crash() {
+		return errSimulatedCrash
+	}
+	return kv.Update(ctx, be.meta.KV, func(tx kv.Tx) error { return writeOps(ctx, tx, ops) })
+}
+
+func nquadsText(ds []cgraph.Delta) kv.Value {
+	var b strings.Builder
+	for _, d := range ds {
+		b.WriteString(d.Quad.NQuad())
+		b.WriteByte('\n')
+	}
+	return kv.Value(b.String())
+}
+
+func parseNQuads(text string) ([]quad.Quad, error) {
+	r := nquads.NewReader(strings.NewReader(text), false)
+	var out []quad.Quad
+	for {
+		q, err := r.ReadQuad()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, q)
+	}
+}
+
+// metaKV is the key-value store cayley writes through: it adds chipgraph's
+// own keys (pending) to the commit of cayley's next read-write
+// transaction, so they land atomically with the quads.
+type metaKV struct {
+	kv.KV
+	pending []metaOp
+}
+
+type metaOp struct {
+	key kv.Key
+	val kv.Value // nil deletes the key
+}
+
+func (m *metaKV) Tx(ctx context.Context, rw bool) (kv.Tx, error) {
+	tx, err := m.KV.Tx(ctx, rw)
+	if err != nil || !rw || len(m.pending) == 0 {
+		return tx, err
+	}
+	return &metaTx{Tx: tx, ops: m.pending}, nil
+}
+
+type metaTx struct {
+	kv.Tx
+	ops []metaOp
+}
+
+func (t *metaTx) Commit(ctx context.Context) error {
+	if err := writeOps(ctx, t.Tx, t.ops); err != nil {
+		t.Tx.Close()
+		return err
+	}
+	return t.Tx.Commit(ctx)
+}
+
+func writeOps(ctx context.Context, tx kv.Tx, ops []metaOp) error {
+	for _, op := range ops {
+		var err error
+		if op.val == nil {
+			err = tx.Del(ctx, op.key)
+		} else {
+			err = tx.Put(ctx, op.key, op.val)
+		}
+		if err != nil && !errors.Is(err, kv.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
