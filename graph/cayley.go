@@ -112,6 +112,9 @@ func Open(ctx context.Context, dsn string) (*CayleyStore, error) {
 		return nil, err
 	}
 	s.cur.Store(snap)
+	if pg, ok := be.(*pgBackend); ok {
+		s.follow = startFollower(s, pg)
+	}
 	return s, nil
 }
 
@@ -262,6 +265,16 @@ func (s *CayleyStore) catchUp(ctx context.Context, tx txn) (*snapshot, error) {
 		tc.add(c)
 		return nil
 	})
+	if errors.Is(err, errLogPruned) {
+		// Nothing can write while tx holds the writers' lock: reading
+		// the whole graph gives tx's revision.
+		snap, err := s.rebuild(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.publish(snap, nil)
+		return snap, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"testing"
 
+	cgraph "github.com/cayleygraph/cayley/graph"
 	"github.com/cayleygraph/quad"
 )
 
@@ -82,7 +83,13 @@ func backendQuads(t *testing.T, s *CayleyStore, fn func(quad.Quad) error) error 
 	case *boltBackend:
 		return eachQuad(ctx, be.qs, quad.Subject, nil, fn)
 	case *pgBackend:
-		return eachQuad(ctx, be.qs, quad.Subject, nil, fn)
+		// cayley's own reader: chipgraph writes cayley's schema.
+		qs, err := cgraph.NewQuadStore("postgres", be.dsn, nil)
+		if err != nil {
+			return err
+		}
+		defer qs.Close()
+		return eachQuad(ctx, qs, quad.Subject, nil, fn)
 	}
 	t.Fatalf("no backend quads for %T", s.be)
 	return nil

@@ -11,7 +11,7 @@ import (
 	"github.com/chipgraph/chipgraph/graph/graphtest"
 )
 
-func openT(t *testing.T, dsn string) *graph.CayleyStore {
+func openT(t testing.TB, dsn string) *graph.CayleyStore {
 	t.Helper()
 	s, err := graph.Open(context.Background(), dsn)
 	if err != nil {

@@ -41,3 +41,11 @@ func FreshPostgresSchema(tb testing.TB, dsn string) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// SetLogLimit (a test helper) sets how many records a change log entry
+// may hold before a write is logged as a reload, until restore is called.
+func SetLogLimit(n int) (restore func()) {
+	old := logLimit
+	logLimit = n
+	return func() { logLimit = old }
+}

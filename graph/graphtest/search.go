@@ -33,10 +33,16 @@ func testSearchFollowsWrites(t *testing.T, b Backend) {
 		}
 	}
 	src := []string{"s1"}
+	before := s.View()
 	apply(graph.Batch{Entities: []graph.Entity{{ID: "moore-threads", Kind: graph.KindCompany, Name: "Moore Threads",
 		Description: "Maker of the zirconium graphics cards", Sources: src}}})
 	if !found("Moore Threads", "moore-threads") || !found("zirconium", "moore-threads") {
 		t.Error("a new entity is not found by its name or description")
+	}
+	// A view of the revision before answers from that revision, though
+	// the one index already holds the write.
+	if got, err := before.Search(ctx, "zirconium", nil, 20); err != nil || len(got) != 0 {
+		t.Errorf("a view from before the write: Search(zirconium) = %v, %v; want nothing", got, err)
 	}
 	apply(graph.Batch{Entities: []graph.Entity{{ID: "moore-threads", Kind: graph.KindCompany, Name: "Moore Threads",
 		Description: "Maker of the hafnium graphics cards", Sources: []string{"s2"}}}})
