@@ -60,6 +60,7 @@ Write tokens come from CHIPGRAPH_TOKENS (comma-separated) and --tokens-file
 	readTimeout := f.Duration("read-timeout", server.DefaultReadTimeout, "time a client may take to send a request's headers, and then its body (408 beyond)")
 	maxHeader := f.Int("max-header-bytes", server.DefaultMaxHeaderBytes, "bytes of a request's line and headers, so of a GET query too (431 beyond)")
 	maxInFlight := f.Int("max-inflight", 0, "/graphql and /export requests executing at once, 503 when none frees within 1s (0: 8 per CPU)")
+	maxLag := f.Duration("max-lag", 5*time.Second, "over PostgreSQL: /readyz turns unready when this replica is this far behind the database, or cannot reach it for this long")
 	cacheBytes := f.Int64("cache-bytes", server.DefaultCacheBytes, "bytes of /graphql query responses to cache (0 disables; env CHIPGRAPH_CACHE_BYTES)")
 	if v := f.envString("CHIPGRAPH_CACHE_BYTES", ""); v != "" {
 		// The command line, parsed next, still wins.
@@ -99,6 +100,7 @@ Write tokens come from CHIPGRAPH_TOKENS (comma-separated) and --tokens-file
 		RateLimit:      *rate,
 		TrustProxy:     *trustProxy,
 		CacheBytes:     cacheBytesConfig(*cacheBytes),
+		MaxLag:         *maxLag,
 	}, e.log)
 	if err != nil {
 		return err

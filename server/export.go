@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/chipgraph/chipgraph/graph"
 	"github.com/chipgraph/chipgraph/loaders"
 	"github.com/chipgraph/chipgraph/schema"
 )
@@ -80,13 +81,16 @@ func (s *Server) export(c echo.Context) error {
 		return s.fail(c, schema.CodeBadUserInput, "links must be edges or links, not "+strconv.Quote(links))
 	}
 
-	ctx, cancel := context.WithTimeout(r.Context(), cfg.Timeout)
+	ctx, cancel := context.WithTimeout(graph.Pin(r.Context(), s.store), cfg.Timeout)
 	defer cancel()
 	release, ok := s.acquire(ctx)
 	if !ok {
 		return s.busy(c)
 	}
 	defer release()
+	if v, ok := graph.Pinned(ctx, s.store); ok {
+		setRevision(c, v.Revision())
+	}
 	w := &exportWriter{c: c}
 	opts := loaders.ExportOptions{LinksKey: links, Selected: func(nodes, edges int, truncated bool) {
 		h := c.Response().Header()

@@ -19,6 +19,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/chipgraph/chipgraph/graph"
 	"github.com/chipgraph/chipgraph/schema"
 )
 
@@ -266,11 +267,16 @@ func (s *Server) graphql(c echo.Context) error {
 
 	// The response cache: see cache. A hit was stored by a query (a
 	// mutation is never stored), so serving it needs no parsing.
+	// One revision of the graph for the whole request (a write through it
+	// moves it on): the answer never mixes two, and says which it is.
+	ctx := graph.Pin(r.Context(), s.store)
+	view, _ := graph.Pinned(ctx, s.store)
 	var key cacheKey
 	cacheable := s.cache != nil
 	if cacheable {
-		key = makeCacheKey(s.store.Version(), media, &req)
+		key = makeCacheKey(view.Revision(), media, &req)
 		if hit, ok := s.cache.get(key); ok {
+			setRevision(c, view.Revision())
 			c.Response().Header().Set(headerCache, "hit")
 			c.Set(keyCode, "")
 			c.Set(keyOperation, hit.operation)
@@ -281,7 +287,7 @@ func (s *Server) graphql(c echo.Context) error {
 
 	// The timeout runs from here, the whole request read, through the wait
 	// for a slot: the answer comes within it however busy the server is.
-	ctx, cancel := context.WithTimeout(r.Context(), s.schema.Config().Timeout)
+	ctx, cancel := context.WithTimeout(ctx, s.schema.Config().Timeout)
 	defer cancel()
 	release, ok := s.acquire(ctx)
 	if !ok {
@@ -296,6 +302,9 @@ func (s *Server) graphql(c echo.Context) error {
 		ReadOnly:      r.Method == http.MethodGet,
 		RequestID:     requestIDOf(c),
 	})
+	if v, ok := graph.Pinned(ctx, s.store); ok {
+		setRevision(c, v.Revision())
+	}
 	cacheable = cacheable && res.Operation == "query" && len(res.Errors) == 0 && res.HasData
 	if cacheable {
 		c.Response().Header().Set(headerCache, "miss")
@@ -381,6 +390,15 @@ func negotiate(accept []string) (string, bool) {
 }
 
 // ---- response cache ----
+
+// headerRevision is the revision of the graph a response shows (see
+// graph.View): replicas over one database give the same revision to the
+// same state, so clients and caches can compare answers.
+const headerRevision = "X-Chipgraph-Revision"
+
+func setRevision(c echo.Context, rev uint64) {
+	c.Response().Header().Set(headerRevision, strconv.FormatUint(rev, 10))
+}
 
 // headerCache is "hit" on a response served from the response cache and
 // "miss" on one that was cacheable but computed.

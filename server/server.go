@@ -77,6 +77,11 @@ type Config struct {
 	// timeout, gets 503 SERVER_BUSY with Retry-After.
 	MaxInFlight int
 
+	// MaxLag is how far behind its shared database (PostgreSQL) a replica
+	// may fall, or how long it may fail to reach it, before /readyz says
+	// it is not ready; default 5s.
+	MaxLag time.Duration
+
 	// CacheBytes bounds the response cache of /graphql queries (see
 	// responseCache); default 64 MiB. A negative value disables it.
 	CacheBytes int64
@@ -126,6 +131,9 @@ func New(store graph.Store, cfg Config, log *slog.Logger) (*Server, error) {
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 8 * runtime.GOMAXPROCS(0)
 	}
+	if cfg.MaxLag <= 0 {
+		cfg.MaxLag = 5 * time.Second
+	}
 	if cfg.CacheBytes == 0 {
 		cfg.CacheBytes = DefaultCacheBytes
 	}
@@ -163,7 +171,7 @@ func New(store graph.Store, cfg Config, log *slog.Logger) (*Server, error) {
 			AllowOrigins:  cfg.CORSOrigins,
 			AllowMethods:  []string{http.MethodGet, http.MethodPost, http.MethodOptions},
 			AllowHeaders:  []string{"Content-Type", "Authorization", "Accept", headerRequestID},
-			ExposeHeaders: []string{headerRequestID, headerCache},
+			ExposeHeaders: []string{headerRequestID, headerCache, headerRevision},
 			MaxAge:        600,
 		}))
 	}
@@ -303,7 +311,27 @@ func (s *Server) readyz(c echo.Context) error {
 		s.log.WarnContext(ctx, "readyz: store not ready", "error", err, "request_id", requestIDOf(c))
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "entities": st.Entities, "relations": st.Relations})
+	body := map[string]any{"status": "ready", "entities": st.Entities, "relations": st.Relations, "revision": st.Version}
+	sync := s.store.SyncStatus()
+	if !sync.Shared {
+		return c.JSON(http.StatusOK, body)
+	}
+	// A replica: how far it is behind the shared database, and whether
+	// it can reach it. Past MaxLag it is unready, so a load balancer
+	// sends its requests elsewhere until it has caught up.
+	body["revision"], body["latest"] = sync.Revision, sync.Latest
+	body["lagSeconds"] = sync.Lag.Seconds()
+	if sync.Err != nil {
+		body["database"] = "unreachable"
+	}
+	if sync.Lag > s.cfg.MaxLag {
+		body["status"] = "lagging"
+		if sync.Err != nil {
+			s.log.WarnContext(ctx, "readyz: cannot reach the database", "error", sync.Err, "lag", sync.Lag.String())
+		}
+		return c.JSON(http.StatusServiceUnavailable, body)
+	}
+	return c.JSON(http.StatusOK, body)
 }
 
 // ---- request ids, logging, recovery ----
