@@ -182,7 +182,7 @@ func errorsOf(list []located) graph.Errors {
 // of the errors it returns ("relations[7].to") to file positions
 // ("data/chips.yaml:12: relations[4].to"). If ReadCurated found mistakes it
 // applies nothing and returns them.
-func (c *Curated) Apply(ctx context.Context, s graph.Store) (graph.ApplyResult, error) {
+func (c *Curated) Apply(ctx context.Context, s graph.Writer) (graph.ApplyResult, error) {
 	if len(c.errs) > 0 {
 		return graph.ApplyResult{}, errorsOf(c.errs)
 	}

@@ -93,7 +93,7 @@ type ExportOptions struct {
 //
 // An unknown format or option is CodeInvalid; errors of s come back as they
 // are; a failure to write is CodeInternal.
-func Export(ctx context.Context, s graph.Store, sel graph.Selection, format string, w io.Writer, opts ExportOptions) error {
+func Export(ctx context.Context, s ExportSource, sel graph.Selection, format string, w io.Writer, opts ExportOptions) error {
 	if _, ok := LookupExportFormat(format); !ok {
 		return graph.Errorf(graph.CodeInvalid, "format", "unknown format %q (want one of %s)", format, ExportFormatNames())
 	}
@@ -203,9 +203,16 @@ func (c exportColumn) key() string { return c.k }
 
 // exporter holds what every writer needs: the selection, the URLs of the
 // sources and the attribute columns.
+// ExportSource is what an export reads: the records of the selection, and
+// for N-Quads every quad. A graph.View exports one revision.
+type ExportSource interface {
+	graph.Reader
+	graph.QuadSource
+}
+
 type exporter struct {
 	ctx       context.Context
-	store     graph.Store
+	store     ExportSource
 	g         *graph.Subgraph
 	opts      ExportOptions
 	urls      map[string]string
@@ -216,7 +223,7 @@ type exporter struct {
 	flatAttrs []graph.Attribute
 }
 
-func newExporter(ctx context.Context, s graph.Store, g *graph.Subgraph, opts ExportOptions) (*exporter, error) {
+func newExporter(ctx context.Context, s ExportSource, g *graph.Subgraph, opts ExportOptions) (*exporter, error) {
 	srcs, err := s.Sources(ctx)
 	if err != nil {
 		return nil, err

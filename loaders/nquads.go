@@ -18,7 +18,7 @@ import (
 // ExportNQuads writes every quad of s (s.Quads, in its stable order) to w as
 // N-Quads, one per line. Errors of s are returned as they are; a failure to
 // write is CodeInternal.
-func ExportNQuads(ctx context.Context, s graph.Store, w io.Writer) error {
+func ExportNQuads(ctx context.Context, s graph.QuadSource, w io.Writer) error {
 	enc := nquads.NewWriter(w)
 	var writeErr error
 	err := s.Quads(ctx, func(q quad.Quad) error {
@@ -51,7 +51,7 @@ func ExportNQuads(ctx context.Context, s graph.Store, w io.Writer) error {
 // "name:line" and nothing is applied; so are records that are not
 // chipgraph's. Errors from s.Apply get paths "name: relations[3].to", the
 // index counting the records of that kind in the order they appear.
-func ImportNQuads(ctx context.Context, s graph.Store, r io.Reader, name string) (graph.ApplyResult, error) {
+func ImportNQuads(ctx context.Context, s graph.Writer, r io.Reader, name string) (graph.ApplyResult, error) {
 	var (
 		quads []quad.Quad
 		lines []int // lines[i] is the line of quads[i]

@@ -165,7 +165,7 @@ func (x *index) withPrefix(p string) []string {
 
 type planner struct {
 	ctx      context.Context
-	store    graph.Store
+	store    graph.Reader
 	idx      *index
 	existing map[string]*graph.Entity // stored entities by id
 	planned  map[string]*graph.Entity // entities of the batch by id
@@ -178,7 +178,7 @@ type planner struct {
 
 // PlanLoad resolves the datasets, in order, against s and returns the plan
 // that would load them. It writes nothing.
-func PlanLoad(ctx context.Context, s graph.Store, sets ...*Dataset) (*Plan, error) {
+func PlanLoad(ctx context.Context, s graph.Reader, sets ...*Dataset) (*Plan, error) {
 	p := &planner{
 		ctx: ctx, store: s, idx: newIndex(),
 		existing: map[string]*graph.Entity{}, planned: map[string]*graph.Entity{},
@@ -687,7 +687,7 @@ func equalRelation(a, b *graph.Relation) bool {
 
 // Validate checks the plan's batch against s without writing, with error
 // paths naming the dataset record each problem came from.
-func (p *Plan) Validate(ctx context.Context, s graph.Store) error {
+func (p *Plan) Validate(ctx context.Context, s graph.Reader) error {
 	errs := graph.Validate(&p.Batch, storeLookup{ctx, s})
 	return p.locate(errs.Err())
 }
@@ -695,7 +695,7 @@ func (p *Plan) Validate(ctx context.Context, s graph.Store) error {
 // Apply applies the plan's batch to s with one s.Apply: all of it or
 // nothing. Validation errors name the dataset record ("FILE:LINE") each
 // problem came from.
-func (p *Plan) Apply(ctx context.Context, s graph.Store) (graph.ApplyResult, error) {
+func (p *Plan) Apply(ctx context.Context, s graph.Writer) (graph.ApplyResult, error) {
 	res, err := s.Apply(ctx, p.Batch)
 	return res, p.locate(err)
 }
@@ -724,10 +724,10 @@ func (p *Plan) locate(err error) error {
 	return out
 }
 
-// storeLookup is graph.Lookup over a Store.
+// storeLookup is graph.Lookup over a Reader.
 type storeLookup struct {
 	ctx context.Context
-	s   graph.Store
+	s   graph.Reader
 }
 
 func (l storeLookup) EntityKind(id string) (graph.Kind, bool) {
