@@ -336,6 +336,14 @@ func (s *CayleyStore) Version() uint64 {
 	return 0
 }
 
+// Revision implements Store.
+func (s *CayleyStore) Revision(ctx context.Context) uint64 {
+	if v, ok := Pinned(ctx, s); ok {
+		return v.Revision()
+	}
+	return s.Version()
+}
+
 // SyncStatus implements SyncReporter.
 func (s *CayleyStore) SyncStatus() SyncStatus {
 	if s.follow != nil {

@@ -250,6 +250,11 @@ type Store interface {
 	// view: it costs no I/O, so callers may key caches on it per request.
 	Version() uint64
 
+	// Revision is the revision the read methods answer from through ctx:
+	// that of the view pinned in ctx (Pin), else Version. Caches of what
+	// was read through ctx are keyed on it.
+	Revision(ctx context.Context) uint64
+
 	// Close releases the backend. Calls after Close fail.
 	Close() error
 }

@@ -22,8 +22,9 @@ type Reader interface {
 	Relations(ctx context.Context, f graph.RelationFilter) ([]*graph.Relation, error)
 	Source(ctx context.Context, key string) (*graph.Source, error)
 	Subgraph(ctx context.Context, s graph.Selection) (*graph.Subgraph, error)
-	// Version changes on every write; cached results are keyed on it.
-	Version() uint64
+	// Revision is the revision reads through ctx answer from (a request
+	// pins one: graph.Pin); cached results are keyed on it.
+	Revision(ctx context.Context) uint64
 }
 
 // Analyzer runs the analyses over one Reader and caches what is costly to

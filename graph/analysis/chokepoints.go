@@ -71,7 +71,7 @@ type Chokepoint struct {
 type ChokepointResult struct {
 	Chokepoints []Chokepoint
 	Targets     int    // China's AI chips and systems in the graph
-	Version     uint64 // the store version it was computed at
+	Version     uint64 // the store revision it was computed at
 }
 
 // Chokepoints returns the entities whose removal cuts off the most of
@@ -146,7 +146,7 @@ func (c *chokeCache) lookup(v uint64, k chokeKey) *ChokepointResult {
 }
 
 func (c *chokeCache) get(ctx context.Context, r Reader, k chokeKey, compute func() (*ChokepointResult, error)) (*ChokepointResult, error) {
-	if res := c.lookup(r.Version(), k); res != nil {
+	if res := c.lookup(r.Revision(ctx), k); res != nil {
 		return res, nil
 	}
 	select {
@@ -155,7 +155,7 @@ func (c *chokeCache) get(ctx context.Context, r Reader, k chokeKey, compute func
 		return nil, ctx.Err()
 	}
 	defer func() { <-c.sem }()
-	v := r.Version()
+	v := r.Revision(ctx)
 	if res := c.lookup(v, k); res != nil {
 		return res, nil // computed while this caller waited
 	}
@@ -190,7 +190,7 @@ type supplyGraph struct {
 }
 
 func computeChokepoints(ctx context.Context, r Reader, category string, types []graph.RelationType, asOf graph.Date) (*ChokepointResult, error) {
-	version := r.Version()
+	version := r.Revision(ctx)
 	entities, err := r.Entities(ctx, graph.EntityFilter{})
 	if err != nil {
 		return nil, err
@@ -199,10 +199,10 @@ func computeChokepoints(ctx context.Context, r Reader, category string, types []
 	if err != nil {
 		return nil, err
 	}
-	// Entities and relations may come from different versions if a write
-	// lands in between: relations to unknown entities are skipped, and the
-	// result is then not cached (its Version is not the store's).
-	if r.Version() != version {
+	// Unless ctx pins one revision (graph.Pin), entities and relations may
+	// come from different ones if a write lands in between: relations to
+	// unknown entities are skipped, and the result is then not cached.
+	if r.Revision(ctx) != version {
 		version = 0
 	}
 	designs := rels

@@ -82,9 +82,24 @@ func TestChokepoints(t *testing.T) {
 	if r1.Chokepoints[0].Dependents[0] != r2.Chokepoints[0].Dependents[0] || r1.Version != s.Version() {
 		t.Error("a second call recomputed")
 	}
+	pinned := graph.Pin(ctx, s) // a request that began before the write below
 	if _, err := s.Apply(ctx, graph.Batch{Relations: []graph.Relation{{Type: graph.Supplies, From: "eda2", To: "fab1",
 		Category: "equipment", Status: graph.StatusReported, Sources: []string{"s"}}}}); err != nil {
 		t.Fatal(err)
+	}
+	// The pinned request gets the ranking of its revision, and that is not
+	// cached as the newer revision's.
+	fresh := analysis.New(s)
+	rp, err := fresh.Chokepoints(pinned, analysis.ChokepointQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rp.Version != r1.Version || rp.Chokepoints[0].Entity.ID != r1.Chokepoints[0].Entity.ID {
+		t.Errorf("pinned before the write: version %d, first %s; want version %d, first %s",
+			rp.Version, rp.Chokepoints[0].Entity.ID, r1.Version, r1.Chokepoints[0].Entity.ID)
+	}
+	if rn, err := fresh.Chokepoints(ctx, analysis.ChokepointQuery{}); err != nil || rn.Version != s.Version() {
+		t.Fatalf("after a pinned request of an older revision: %v, want version %d", err, s.Version())
 	}
 	r3, _ := a.Chokepoints(ctx, analysis.ChokepointQuery{})
 	if r3.Version != s.Version() || r3.Version == r1.Version {
