@@ -195,12 +195,14 @@ type Reader interface {
 	Stats(ctx context.Context) (Stats, error)
 }
 
-// Searcher finds entities by name.
+// Searcher finds entities by text.
 type Searcher interface {
-	// Search returns up to limit entities ranked by how well their id,
-	// name or aliases match text: exact, then prefix, then substring, then
-	// within a small edit distance. kinds, when not empty, restricts the
-	// kinds. An empty text is CodeInvalid.
+	// Search returns up to limit entities, best first: those whose id,
+	// name or an alias is the whole text (after Normalize), then the
+	// full-text hits over names, descriptions, notes, supply roles and
+	// source titles (see search.go). kinds, when not empty, restricts the
+	// kinds. A text with no letters or digits, or longer than
+	// MaxSearchText bytes or MaxSearchTerms words, is CodeInvalid.
 	Search(ctx context.Context, text string, kinds []Kind, limit int) ([]Match, error)
 }
 
