@@ -25,16 +25,15 @@ import (
 // writes as the follower applies them, and whole reloads. So the index
 // never misses a change.
 //
-// The index is one mutable index, not one per revision: a search reading a
-// pinned view (Pin) of an older revision asks the index as it is now, so its
-// ranking may already reflect a write the view does not show, for as long
-// as that write is newer than the view. Every hit is read back through the
-// view, so a search returns only entities of the view, as the view holds
-// them, never one it does not hold; what a newer write added or changed
-// may be found, or missed, by text the view's own records do not contain.
-// The index lags the latest snapshot only while publish updates it, and
-// a view pinned by a request that wrote is moved past its own write only
-// after that.
+// The index is one mutable index, not one per revision. It is brought up
+// to a snapshot before the snapshot is published, so whoever sees a
+// revision (Version, a view, the revision header) finds its changes by
+// search. A search of an older view (a request pinned before a write, or
+// the latest view while a write is being published) asks the index as it
+// is now and reads every hit back through the view: it returns only
+// entities the view holds, as the view holds them, but finds and ranks
+// them by the newer text (an entity a newer write changed is found by its
+// new words, not its old ones).
 
 // MaxSearchText and MaxSearchTerms bound a search's text, in bytes and
 // words; longer text is CodeInvalid.
@@ -249,22 +248,22 @@ func (t *textChange) add(c *changeSet) {
 	}
 }
 
-// publish makes next the latest snapshot and brings the index, if built, up
-// to it: tc holds the changes that led to next, or is nil when they are not
-// known (next was read whole from the backend) and the index is rebuilt.
-// The caller holds the writer lock.
+// publish brings the index, if built, up to next and then makes next the
+// latest snapshot: tc holds the changes that led to next, or is nil when
+// they are not known (next was read whole from the backend) and the index
+// is rebuilt. The caller holds the writer lock.
 //
 // An index that cannot follow is dropped, to be built again from the latest
-// snapshot by the next search: the change has landed, and no search may
-// answer from an index that missed it.
+// snapshot by the next search (which waits for the writer lock, so for
+// next): the change has landed, and no search may answer from an index
+// that missed it.
 func (s *CayleyStore) publish(next *snapshot, tc *textChange) {
+	if s.text.idx.Load() != nil {
+		if err := s.followText(next, tc); err != nil {
+			s.dropTextIndex()
+		}
+	}
 	s.cur.Store(next)
-	if s.text.idx.Load() == nil {
-		return
-	}
-	if err := s.followText(next, tc); err != nil {
-		s.dropTextIndex()
-	}
 }
 
 // followText updates the index to next (see publish).
