@@ -86,6 +86,11 @@ type Selection struct {
 
 // Subgraph is a set of entities and the relations among them. Relations only
 // join entities that are in Entities.
+//
+// With seeds, Entities are in the order the walk reached them: the seeds as
+// given, then hop by hop, each entity's relations followed in id order; and
+// Relations in the order found, entity by entity. Both depend only on the
+// graph and the selection. Without seeds both are sorted by id.
 type Subgraph struct {
 	Entities  []*Entity
 	Relations []*Relation

@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -111,6 +112,10 @@ func Export(ctx context.Context, s ExportSource, sel graph.Selection, format str
 	if err != nil {
 		return err
 	}
+	// A file is read as a whole and compared across exports: its records
+	// go by id, not in the order the walk reached them.
+	slices.SortFunc(g.Entities, func(a, b *graph.Entity) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(g.Relations, func(a, b *graph.Relation) int { return cmp.Compare(a.ID, b.ID) })
 	x, err := newExporter(ctx, s, g, opts)
 	if err != nil {
 		return err

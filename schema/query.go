@@ -137,7 +137,7 @@ func (s *Schema) queryType() *graphql.Object {
 			},
 			"neighborhood": {
 				Type:        nn(t.subgraph),
-				Description: "The entities within hops relations of ids, and the relations among them.",
+				Description: "The entities within hops relations of ids, and the relations among them. Nodes come in the order reached: the seeds, then hop by hop along relations in id order; relations in the order found. Deterministic, not sorted.",
 				Args: graphql.FieldConfigArgument{
 					"ids":       {Type: listOf(graphql.ID)},
 					"hops":      {Type: graphql.Int, DefaultValue: 1},

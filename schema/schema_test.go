@@ -143,10 +143,10 @@ func TestQueries(t *testing.T) {
 		{"paths", `{paths(from:"sk-hynix", to:"cloudmatrix-384"){length nodes{id}}}`, nil, []any{"data", "paths", 1, "nodes"}, "id", []string{"sk-hynix", "hbm3", "ascend-910c", "cloudmatrix-384"}},
 		{"shortest path first", `{paths(from:"sk-hynix", to:"cloudmatrix-384"){length nodes{id}}}`, nil, []any{"data", "paths", 0, "nodes"}, "id", []string{"sk-hynix", "huawei", "cloudmatrix-384"}},
 		{"paths out only none", `{paths(from:"cloudmatrix-384", to:"sk-hynix", direction:OUT){length}}`, nil, []any{"data", "paths"}, "", []any{}},
-		{"neighborhood", `{neighborhood(ids:["hbm3"]){nodes{id} relations{id} truncated}}`, nil, []any{"data", "neighborhood", "nodes"}, "id", []string{"ascend-910c", "hbm3", "sk-hynix"}},
+		{"neighborhood", `{neighborhood(ids:["hbm3"]){nodes{id} relations{id} truncated}}`, nil, []any{"data", "neighborhood", "nodes"}, "id", []string{"hbm3", "ascend-910c", "sk-hynix"}}, // the seed first, then as reached
 		{"neighborhood limit truncates", `{neighborhood(ids:["hbm3"], limit:2){truncated}}`, nil, []any{"data", "neighborhood", "truncated"}, "", true},
 		{"subgraph countries", `{subgraph(countries:["us"]){nodes{id}}}`, nil, []any{"data", "subgraph", "nodes"}, "id", []string{"bis", "entity-list-2019"}},
-		{"subgraph seeds kinds", `{subgraph(seeds:["smic"], kinds:[FUND]){nodes{id}}}`, nil, []any{"data", "subgraph", "nodes"}, "id", []string{"big-fund", "smic"}},
+		{"subgraph seeds kinds", `{subgraph(seeds:["smic"], kinds:[FUND]){nodes{id}}}`, nil, []any{"data", "subgraph", "nodes"}, "id", []string{"smic", "big-fund"}},
 		{"stats", `{stats{entities relations sources byKind{kind count} byType{type count} version}}`, nil, []any{"data", "stats", "entities"}, "", 14.0},
 		{"sources page", `{sources(first:1){nodes{key} pageInfo{hasNextPage}}}`, nil, []any{"data", "sources", "nodes"}, "key", []string{"src-a"}},
 		{"source", `{source(key:"src-b"){title url publisher published retrieved quote}}`, nil, []any{"data", "source", "published"}, "", "2023"},
