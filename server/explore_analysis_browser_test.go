@@ -63,6 +63,18 @@ func TestExploreAnalystViews(t *testing.T) {
 	if len(df.Diff.Added) == 0 || len(df.Diff.Ended) == 0 {
 		t.Fatalf("the curated data has no change around Huawei between 2019 and 2021: %+v", df.Diff)
 	}
+	// A relation both added and ended between the dates is drawn apart.
+	ended := map[string]bool{}
+	for _, r := range df.Diff.Ended {
+		ended[r.ID] = true
+	}
+	both := 0
+	for _, r := range df.Diff.Added {
+		if ended[r.ID] {
+			both++
+		}
+	}
+	onlyAdded, onlyEnded := len(df.Diff.Added)-both, len(df.Diff.Ended)-both
 
 	huawei := neighborhood(t, ts.URL, []string{"huawei"}, 1, 500, "")
 	var st struct {
@@ -134,11 +146,12 @@ func TestExploreAnalystViews(t *testing.T) {
 		err = chromedp.Do(ctx,
 			chromedp.Navigate(ts.URL+"/explore?mode=diff&entity=huawei&from=2019&to=2021"),
 			waitJS(idle+` && !document.querySelector('#diff-from').closest('[data-modes]').hidden && document.querySelector('#diff-from').value === '2019'`),
-			waitJS(fmt.Sprintf(`window.chipgraphExplore.cy.edges('.added').length === %d && window.chipgraphExplore.cy.edges('.ended').length === %d`,
-				len(df.Diff.Added), len(df.Diff.Ended))),
+			waitJS(fmt.Sprintf(`window.chipgraphExplore.cy.edges('.added').length === %d && window.chipgraphExplore.cy.edges('.ended').length === %d && window.chipgraphExplore.cy.edges('.came-and-went').length === %d`,
+				onlyAdded, onlyEnded, both)),
 			waitJS(`(() => { const cy = window.chipgraphExplore.cy;
 				return cy.edges('.added').every((e) => e.style('line-color') === 'rgb(26,127,55)') &&
-					cy.edges('.ended').every((e) => e.style('line-color') === 'rgb(207,34,46)'); })()`),
+					cy.edges('.ended').every((e) => e.style('line-color') === 'rgb(207,34,46)') &&
+					cy.edges('.came-and-went').every((e) => e.style('line-color') === 'rgb(188,76,0)'); })()`),
 			waitJS(`document.querySelector('#status').textContent.includes('added')`),
 			chromedp.Sleep(300*time.Millisecond),
 		)
@@ -157,14 +170,14 @@ func TestExploreAnalystViews(t *testing.T) {
 	}
 
 	if err == nil {
-		// Disputed relations are dashed, the others are not.
+		// Disputed relations are dashed; confirmed ones whose start is known are solid.
 		err = chromedp.Do(ctx,
 			chromedp.Navigate(ts.URL+"/explore?seed=huawei"),
 			waitView(len(huawei.Nodes), len(huawei.Relations), "", &last),
 			waitJS(fmt.Sprintf(`(() => { const cy = window.chipgraphExplore.cy;
 				const d = cy.edges('[status = "DISPUTED"]');
 				return d.length >= %d && d.every((e) => e.style('line-style') === 'dashed') &&
-					cy.edges('[status = "CONFIRMED"]').every((e) => e.style('line-style') === 'solid'); })()`, disputed)),
+					cy.edges('[status = "CONFIRMED"][!firstReported]').every((e) => e.style('line-style') === 'solid'); })()`, disputed)),
 		)
 	}
 	b.checkProblems(t)

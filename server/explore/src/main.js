@@ -1068,7 +1068,7 @@ const ANALYSIS_PLACEHOLDER = {
   diff: 'Diff around entity (or whole graph)… (press /)',
 };
 // Classes draw() may give edges and nodes (marks).
-const MARK_CLASSES = ['sanction-hit', 'exposed', 'added', 'ended'];
+const MARK_CLASSES = ['sanction-hit', 'exposed', 'added', 'ended', 'came-and-went'];
 
 function analysisStyles() {
   return [
@@ -1076,6 +1076,8 @@ function analysisStyles() {
     { selector: 'edge.exposed', style: { width: 4, 'line-color': '#b2182b', 'target-arrow-color': '#b2182b', opacity: 1 } },
     { selector: 'edge.added', style: { width: 4, 'line-color': '#1a7f37', 'target-arrow-color': '#1a7f37', opacity: 1 } },
     { selector: 'edge.ended', style: { width: 4, 'line-color': '#cf222e', 'target-arrow-color': '#cf222e', opacity: 1 } },
+    // Added and ended between the two dates: held for a while in between.
+    { selector: 'edge.came-and-went', style: { width: 4, 'line-color': '#bc4c00', 'target-arrow-color': '#bc4c00', opacity: 1 } },
   ];
 }
 
@@ -1170,7 +1172,7 @@ async function refreshAnalysis(gen, relayout) {
           nodes.set(r.from.id, r.from);
           nodes.set(r.to.id, r.to);
           rels.set(r.id, r);
-          marks.edges.set(r.id, cls);
+          marks.edges.set(r.id, marks.edges.has(r.id) && marks.edges.get(r.id) !== cls ? 'came-and-went' : cls);
           table.rows.push([cls, cls === 'added' ? r.validFrom : r.validTo, r.id, r.type, r.fromId, r.toId, r.status]);
         }
       }
