@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"container/list"
 	"fmt"
 	"maps"
 	"slices"
@@ -161,12 +160,12 @@ func (s *Schema) document(query string) *document {
 	if len(query) > docCacheMaxQuery {
 		return s.parse(query)
 	}
-	if d, ok := s.docs.get(query); ok {
+	if d, ok := s.docs.Get(query); ok {
 		return d
 	}
 	// Two requests missing at once both parse; both then use the one
 	// added first, so it is validated once.
-	return s.docs.addIfAbsent(query, s.parse(query))
+	return s.docs.AddIfAbsent(query, s.parse(query))
 }
 
 // validationRules are the specification's rules (graphql-js's
@@ -254,63 +253,6 @@ func (s *Schema) scalarLiterals() core.RuleFunc {
 			}
 		})
 	}
-}
-
-// lru is a fixed-capacity least-recently-used map, safe for concurrent use.
-type lru[K comparable, V any] struct {
-	mu    sync.Mutex
-	cap   int
-	ll    *list.List // of *lruEntry[K, V], most recent first
-	items map[K]*list.Element
-}
-
-type lruEntry[K comparable, V any] struct {
-	key K
-	val V
-}
-
-func newLRU[K comparable, V any](capacity int) *lru[K, V] {
-	return &lru[K, V]{cap: max(1, capacity), ll: list.New(), items: make(map[K]*list.Element, capacity)}
-}
-
-func (c *lru[K, V]) get(k K) (V, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.items[k]; ok {
-		c.ll.MoveToFront(el)
-		return el.Value.(*lruEntry[K, V]).val, true
-	}
-	var zero V
-	return zero, false
-}
-
-// insertLocked adds k, which is not there, evicting as needed.
-func (c *lru[K, V]) insertLocked(k K, v V) {
-	c.items[k] = c.ll.PushFront(&lruEntry[K, V]{key: k, val: v})
-	for c.ll.Len() > c.cap {
-		el := c.ll.Back()
-		c.ll.Remove(el)
-		delete(c.items, el.Value.(*lruEntry[K, V]).key)
-	}
-}
-
-// addIfAbsent adds v under k unless k is there; it returns the value
-// under k.
-func (c *lru[K, V]) addIfAbsent(k K, v V) V {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.items[k]; ok {
-		c.ll.MoveToFront(el)
-		return el.Value.(*lruEntry[K, V]).val
-	}
-	c.insertLocked(k, v)
-	return v
-}
-
-func (c *lru[K, V]) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ll.Len()
 }
 
 // cloneErrors copies cached errors, so a caller changing a Result's errors

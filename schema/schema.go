@@ -19,6 +19,7 @@ import (
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/chipgraph/chipgraph/graph"
+	"github.com/chipgraph/chipgraph/internal/lru"
 )
 
 // Config holds the limits of the API. Zero fields take the defaults below.
@@ -192,8 +193,8 @@ type Schema struct {
 	// object type and field name (types.go).
 	leaves map[*graphql.Object]map[string]func(any) (string, bool)
 
-	docs        *lru[string, *document] // see cache.go
-	validations atomic.Int64            // documents validated, for tests
+	docs        *lru.Cache[string, *document] // see cache.go
+	validations atomic.Int64                  // documents validated, for tests
 }
 
 // New builds the schema over store.
@@ -205,7 +206,7 @@ func New(store graph.Store, cfg Config) (*Schema, error) {
 	if cfg.MaxHops > graph.MaxPathHops {
 		cfg.MaxHops = graph.MaxPathHops
 	}
-	s := &Schema{store: store, cfg: cfg, docs: newLRU[string, *document](docCacheEntries)}
+	s := &Schema{store: store, cfg: cfg, docs: lru.New[string, *document](docCacheEntries, nil)}
 	if err := s.build(); err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
 	}

@@ -16,29 +16,29 @@ func TestResponseCacheBounded(t *testing.T) {
 		return makeCacheKey(1, mediaJSON, &request{Query: "q", Variables: map[string]any{"i": i}})
 	}
 	for i := range 25 {
-		c.add(key(i), &cachedResponse{body: body})
+		c.Add(key(i), &cachedResponse{body: body})
 		if i == 5 {
-			c.get(key(0)) // recently used: survives
+			c.Get(key(0)) // recently used: survives
 		}
 	}
-	n, size := c.stats()
+	n, size := c.Len()
 	if n != 10 || size != 10*one {
 		t.Errorf("%d entries of %d bytes, want 10 of %d", n, size, 10*one)
 	}
-	if _, ok := c.get(key(24)); !ok {
+	if _, ok := c.Get(key(24)); !ok {
 		t.Error("the newest entry was evicted")
 	}
-	if _, ok := c.get(key(1)); ok {
+	if _, ok := c.Get(key(1)); ok {
 		t.Error("an old entry survived")
 	}
 	// Too large for the cache: not stored, nothing evicted.
-	c.add(key(100), &cachedResponse{body: bytes.Repeat([]byte("x"), int(2*one))})
-	if _, ok := c.get(key(100)); ok {
+	c.Add(key(100), &cachedResponse{body: bytes.Repeat([]byte("x"), int(2*one))})
+	if _, ok := c.Get(key(100)); ok {
 		t.Error("an entry over an eighth of the bound was stored")
 	}
 	// Replacing an entry keeps the accounting right.
-	c.add(key(24), &cachedResponse{body: body[:100]})
-	if _, size := c.stats(); size != 9*one+(&cachedResponse{body: body[:100]}).size() {
+	c.Add(key(24), &cachedResponse{body: body[:100]})
+	if _, size := c.Len(); size != 9*one+(&cachedResponse{body: body[:100]}).size() {
 		t.Errorf("size %d after a replacement", size)
 	}
 }

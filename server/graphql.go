@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"container/list"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -15,11 +14,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/chipgraph/chipgraph/graph"
+	"github.com/chipgraph/chipgraph/internal/lru"
 	"github.com/chipgraph/chipgraph/schema"
 )
 
@@ -275,7 +274,7 @@ func (s *Server) graphql(c echo.Context) error {
 	cacheable := s.cache != nil
 	if cacheable {
 		key = makeCacheKey(view.Revision(), media, &req)
-		if hit, ok := s.cache.get(key); ok {
+		if hit, ok := s.cache.Get(key); ok {
 			setRevision(c, view.Revision())
 			c.Response().Header().Set(headerCache, "hit")
 			c.Set(keyCode, "")
@@ -311,7 +310,7 @@ func (s *Server) graphql(c echo.Context) error {
 	}
 	out, err := s.writeResult(c, res)
 	if cacheable && err == nil && out.status == http.StatusOK {
-		s.cache.add(key, out)
+		s.cache.Add(key, out)
 	}
 	return err
 }
@@ -452,7 +451,6 @@ func makeCacheKey(version uint64, media string, req *request) cacheKey {
 
 // cachedResponse is a response as sent.
 type cachedResponse struct {
-	key                      cacheKey
 	body                     []byte
 	contentType              string
 	status                   int
@@ -463,65 +461,15 @@ func (r *cachedResponse) size() int64 {
 	return int64(len(r.body)+len(r.contentType)+len(r.operation)+len(r.operationName)) + 200 // + overhead
 }
 
-// responseCache is an LRU bounded by the total size of its entries, safe
-// for concurrent use.
-type responseCache struct {
-	mu    sync.Mutex
-	max   int64
-	size  int64
-	ll    *list.List // of *cachedResponse, most recent first
-	items map[cacheKey]*list.Element
-}
+// responseCache is the response cache: an LRU of responses bounded by
+// their total size in bytes.
+type responseCache = lru.Cache[cacheKey, *cachedResponse]
 
+// newResponseCache returns a cache of maxBytes, or nil (no caching) when
+// maxBytes is not positive.
 func newResponseCache(maxBytes int64) *responseCache {
 	if maxBytes <= 0 {
 		return nil
 	}
-	return &responseCache{max: maxBytes, ll: list.New(), items: map[cacheKey]*list.Element{}}
-}
-
-func (c *responseCache) get(k cacheKey) (*cachedResponse, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.items[k]
-	if !ok {
-		return nil, false
-	}
-	c.ll.MoveToFront(el)
-	return el.Value.(*cachedResponse), true
-}
-
-// add stores r under k, evicting the least recently used entries to stay
-// within the bound. An entry larger than an eighth of the bound is not
-// stored: it would evict too much.
-func (c *responseCache) add(k cacheKey, r *cachedResponse) {
-	sz := r.size()
-	if sz > c.max/8 {
-		return
-	}
-	r.key = k
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.items[k]; ok {
-		c.size -= el.Value.(*cachedResponse).size()
-		el.Value = r
-		c.ll.MoveToFront(el)
-	} else {
-		c.items[k] = c.ll.PushFront(r)
-	}
-	c.size += sz
-	for c.size > c.max {
-		el := c.ll.Back()
-		old := el.Value.(*cachedResponse)
-		c.ll.Remove(el)
-		delete(c.items, old.key)
-		c.size -= old.size()
-	}
-}
-
-// stats returns the entries and bytes held.
-func (c *responseCache) stats() (entries int, bytes int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ll.Len(), c.size
+	return lru.New[cacheKey](maxBytes, (*cachedResponse).size)
 }
