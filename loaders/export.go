@@ -172,10 +172,10 @@ func exportError(err error) error {
 }
 
 // Field names shared by every format. Node and edge tables have these
-// columns first, then one "attr.<name>" column per attribute name.
+// columns first, then the attribute columns (exportColumns).
 var (
-	exportNodeFields = []string{"label", "kind", "name", "aliases", "country", "description", "external_ids", "sources", "source_urls", "attributes"}
-	exportEdgeFields = []string{"label", "type", "category", "product", "status", "valid_from", "valid_to", "first_reported", "note", "sources", "source_urls", "attributes"}
+	exportNodeFields = []string{"label", "kind", "name", "aliases", "country", "description", "external_ids", "sources", "source_urls", "citations", "attributes"}
+	exportEdgeFields = []string{"label", "type", "category", "product", "status", "valid_from", "valid_to", "first_reported", "note", "sources", "source_urls", "citations", "attributes"}
 )
 
 // exportFieldType is the XML Schema type of a shared field: first_reported
@@ -188,7 +188,13 @@ func exportFieldType(field string) string {
 	return "string"
 }
 
-// exportValueType is how a flattened attribute column is typed.
+// exportFieldJSON reports whether a shared field's value is JSON, written
+// as it is where the format is JSON (and as a string elsewhere).
+func exportFieldJSON(field string) bool {
+	return field == "citations" || field == "attributes" || field == "first_reported"
+}
+
+// exportValueType is how an attribute column is typed.
 type exportValueType int
 
 const (
@@ -197,17 +203,41 @@ const (
 	vtBool
 )
 
-// exportColumn is one flattened attribute: attr.<name>.
+// exportColumn is one attribute column: attr.<name>, the value of the
+// name that no source disputes (empty when every value is disputed), or
+// attr.<name>.values, every value of the name side by side with its
+// status, date and sources. A name gets the .values column when some
+// element of the selection has more than one value of it or a disputed
+// one, so that a contested figure never stands alone in a flat column.
 type exportColumn struct {
-	name string // the attribute's name
-	typ  exportValueType
-	k    string // "attr." + name
+	name   string // the attribute's name
+	typ    exportValueType
+	values bool   // the attr.<name>.values column
+	k      string // the column's key
 }
 
 func (c exportColumn) key() string { return c.k }
 
-// exporter holds what every writer needs: the selection, the URLs of the
-// sources and the attribute columns.
+// exportElement is one node or edge as every writer writes it.
+type exportElement struct {
+	id       string
+	from, to string // edges only
+	class    string // the entity's kind or the relation's type
+	values   []string
+	attrs    []graph.Attribute
+	relation *graph.Relation // edges only
+}
+
+// exportTable is the nodes or the edges of the selection: their shared
+// fields, attribute columns and elements.
+type exportTable struct {
+	domain string // "node" or "edge"
+	fields []string
+	cols   []exportColumn
+	n      int
+	fill   func(i int, el *exportElement)
+}
+
 // ExportSource is what an export reads: the records of the selection, and
 // for N-Quads every quad. A graph.View exports one revision.
 type ExportSource interface {
@@ -215,17 +245,19 @@ type ExportSource interface {
 	graph.QuadSource
 }
 
+// exporter holds what every writer needs: the selection as node and edge
+// tables, and the sources they cite.
 type exporter struct {
-	ctx       context.Context
-	store     ExportSource
-	g         *graph.Subgraph
-	opts      ExportOptions
-	urls      map[string]string
-	nodeCols  []exportColumn
-	edgeCols  []exportColumn
-	w         *bufio.Writer
-	n         int // elements written, to check ctx and errors now and then
-	flatAttrs []graph.Attribute
+	ctx          context.Context
+	store        ExportSource
+	g            *graph.Subgraph
+	opts         ExportOptions
+	sources      map[string]*graph.Source
+	nodes, edges *exportTable
+	w            *bufio.Writer
+	n            int      // elements written, to check ctx and errors now and then
+	keys         []string // scratch: an element's cited source keys
+	names        []string // scratch: an element's attribute names
 }
 
 func newExporter(ctx context.Context, s ExportSource, g *graph.Subgraph, opts ExportOptions) (*exporter, error) {
@@ -233,23 +265,66 @@ func newExporter(ctx context.Context, s ExportSource, g *graph.Subgraph, opts Ex
 	if err != nil {
 		return nil, err
 	}
-	x := &exporter{ctx: ctx, store: s, g: g, opts: opts, urls: make(map[string]string, len(srcs))}
+	x := &exporter{ctx: ctx, store: s, g: g, opts: opts, sources: make(map[string]*graph.Source, len(srcs))}
 	for _, so := range srcs {
-		x.urls[so.Key] = so.URL
+		x.sources[so.Key] = so
 	}
-	x.nodeCols = exportColumns(len(g.Entities), func(i int) []graph.Attribute { return g.Entities[i].Attributes })
-	x.edgeCols = exportColumns(len(g.Relations), func(i int) []graph.Attribute { return g.Relations[i].Properties })
+	x.nodes = &exportTable{domain: "node", fields: exportNodeFields, n: len(g.Entities),
+		cols: exportColumns(len(g.Entities), func(i int) []graph.Attribute { return g.Entities[i].Attributes }),
+		fill: func(i int, el *exportElement) { x.fillNode(g.Entities[i], el) }}
+	x.edges = &exportTable{domain: "edge", fields: exportEdgeFields, n: len(g.Relations),
+		cols: exportColumns(len(g.Relations), func(i int) []graph.Attribute { return g.Relations[i].Properties }),
+		fill: func(i int, el *exportElement) { x.fillEdge(g.Relations[i], el) }}
 	return x, nil
 }
 
+// each calls fn with every element of t in order, checking now and then
+// for cancellation and write errors.
+func (x *exporter) each(t *exportTable, fn func(el *exportElement) error) error {
+	el := exportElement{values: make([]string, len(t.fields))}
+	for i := range t.n {
+		t.fill(i, &el)
+		if err := fn(&el); err != nil {
+			return err
+		}
+		if err := x.tick(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (x *exporter) fillNode(e *graph.Entity, el *exportElement) {
+	ext := make([]string, len(e.ExternalIDs))
+	for i, id := range e.ExternalIDs {
+		ext[i] = id.Scheme + ":" + id.Value
+	}
+	*el = exportElement{id: e.ID, class: string(e.Kind), attrs: e.Attributes, values: append(el.values[:0],
+		e.Name, string(e.Kind), e.Name, strings.Join(e.Aliases, ";"), e.Country, e.Description,
+		strings.Join(ext, ";"), strings.Join(e.Sources, ";"), x.sourceURLs(e.Sources),
+		x.citations(e.Sources, e.Attributes), exportAttrsJSON(e.Attributes))}
+}
+
+func (x *exporter) fillEdge(r *graph.Relation, el *exportElement) {
+	*el = exportElement{id: r.ID, from: r.From, to: r.To, class: string(r.Type), attrs: r.Properties, relation: r, values: append(el.values[:0],
+		string(r.Type), string(r.Type), r.Category, r.Product, string(r.Status),
+		exportDate(r.ValidFrom), exportDate(r.ValidTo), strconv.FormatBool(r.FirstReported), r.Note,
+		strings.Join(r.Sources, ";"), x.sourceURLs(r.Sources),
+		x.citations(r.Sources, r.Properties), exportAttrsJSON(r.Properties))}
+}
+
 // exportColumns returns the attribute columns of n attribute lists, sorted
-// by name: a column is a number or a bool when every flattened value of it is.
+// by name, each attr.<name> before its attr.<name>.values: a column is a
+// number or a bool when every value of it is.
 func exportColumns(n int, list func(int) []graph.Attribute) []exportColumn {
-	types := map[string]exportValueType{}
-	var buf []graph.Attribute
+	type info struct {
+		typ        exportValueType
+		sideBySide bool
+	}
+	names := map[string]*info{}
 	for i := range n {
-		buf = exportFlatten(list(i), buf[:0])
-		for _, a := range buf {
+		attrs := list(i)
+		for j, a := range attrs {
 			t := vtString
 			switch a.Type {
 			case graph.AttrNumber:
@@ -261,45 +336,84 @@ func exportColumns(n int, list func(int) []graph.Attribute) []exportColumn {
 					t = vtBool
 				}
 			}
-			if old, seen := types[a.Name]; seen && old != t {
-				t = vtString
+			in, seen := names[a.Name]
+			if !seen {
+				in = &info{typ: t}
+				names[a.Name] = in
+			} else if in.typ != t {
+				in.typ = vtString
 			}
-			types[a.Name] = t
+			if a.Status == graph.StatusDisputed ||
+				slices.ContainsFunc(attrs[:j], func(b graph.Attribute) bool { return b.Name == a.Name }) {
+				in.sideBySide = true
+			}
 		}
 	}
-	cols := make([]exportColumn, 0, len(types))
-	for name, t := range types {
-		cols = append(cols, exportColumn{name, t, "attr." + name})
+	cols := make([]exportColumn, 0, len(names))
+	for name, in := range names {
+		cols = append(cols, exportColumn{name: name, typ: in.typ, k: "attr." + name})
+		if in.sideBySide {
+			cols = append(cols, exportColumn{name: name, typ: vtString, values: true, k: "attr." + name + ".values"})
+		}
 	}
-	slices.SortFunc(cols, func(a, b exportColumn) int { return strings.Compare(a.name, b.name) })
+	slices.SortFunc(cols, func(a, b exportColumn) int {
+		return cmp.Or(strings.Compare(a.name, b.name), strings.Compare(a.k, b.k))
+	})
 	return cols
 }
 
-// exportFlatten appends to buf one attribute per name of list, in order of first
-// appearance: the first that is not disputed, else the first.
-func exportFlatten(list []graph.Attribute, buf []graph.Attribute) []graph.Attribute {
+// cells calls fn with the index and value of every attribute column that
+// list has a value for, in order of the attributes' first appearance.
+func (x *exporter) cells(cols []exportColumn, list []graph.Attribute, fn func(i int, value string)) {
+	x.names = x.names[:0]
 	for _, a := range list {
-		i := slices.IndexFunc(buf, func(b graph.Attribute) bool { return b.Name == a.Name })
-		switch {
-		case i < 0:
-			buf = append(buf, a)
-		case buf[i].Status == graph.StatusDisputed && a.Status != graph.StatusDisputed:
-			buf[i] = a
+		if !slices.Contains(x.names, a.Name) {
+			x.names = append(x.names, a.Name)
 		}
 	}
-	return buf
+	for _, name := range x.names {
+		i, found := slices.BinarySearchFunc(cols, name, func(c exportColumn, name string) int { return strings.Compare(c.name, name) })
+		if !found {
+			continue
+		}
+		if j := slices.IndexFunc(list, func(a graph.Attribute) bool { return a.Name == name && a.Status != graph.StatusDisputed }); j >= 0 {
+			fn(i, list[j].Value)
+		}
+		if i+1 < len(cols) && cols[i+1].values && cols[i+1].name == name {
+			fn(i+1, exportSideBySide(list, name))
+		}
+	}
 }
 
-// flat calls fn with the flattened value of each column that list has an
-// attribute for.
-func (x *exporter) flat(cols []exportColumn, list []graph.Attribute, fn func(c exportColumn, value string)) {
-	x.flatAttrs = exportFlatten(list, x.flatAttrs[:0])
-	for _, a := range x.flatAttrs {
-		i, found := slices.BinarySearchFunc(cols, a.Name, func(c exportColumn, name string) int { return strings.Compare(c.name, name) })
-		if found {
-			fn(cols[i], a.Value)
+// exportSideBySide writes every value of the attribute name in list, in
+// order, as "VALUE UNIT (STATUS, as of DATE; SOURCE, ...)" joined by " | ".
+func exportSideBySide(list []graph.Attribute, name string) string {
+	var b strings.Builder
+	for _, a := range list {
+		if a.Name != name {
+			continue
 		}
+		if b.Len() > 0 {
+			b.WriteString(" | ")
+		}
+		b.WriteString(a.Value)
+		if a.Unit != "" {
+			b.WriteString(" " + a.Unit)
+		}
+		status := a.Status
+		if status == "" {
+			status = graph.StatusReported
+		}
+		b.WriteString(" (" + string(status))
+		if !a.AsOf.IsZero() {
+			b.WriteString(", as of " + a.AsOf.String())
+		}
+		if len(a.Sources) > 0 {
+			b.WriteString("; " + strings.Join(a.Sources, ", "))
+		}
+		b.WriteString(")")
 	}
+	return b.String()
 }
 
 // tick is called after each element: now and then it checks ctx and the
@@ -320,36 +434,58 @@ func (x *exporter) tick() error {
 	return nil
 }
 
-// nodeValues returns the values of exportNodeFields for e; empty means none.
-func (x *exporter) nodeValues(e *graph.Entity) [10]string {
-	ext := make([]string, len(e.ExternalIDs))
-	for i, id := range e.ExternalIDs {
-		ext[i] = id.Scheme + ":" + id.Value
-	}
-	return [10]string{
-		e.Name, string(e.Kind), e.Name, strings.Join(e.Aliases, ";"), e.Country, e.Description,
-		strings.Join(ext, ";"), strings.Join(e.Sources, ";"), x.sourceURLs(e.Sources), exportAttrsJSON(e.Attributes),
-	}
-}
-
-// edgeValues returns the values of exportEdgeFields for r; empty means none.
-func (x *exporter) edgeValues(r *graph.Relation) [12]string {
-	return [12]string{
-		string(r.Type), string(r.Type), r.Category, r.Product, string(r.Status),
-		exportDate(r.ValidFrom), exportDate(r.ValidTo), strconv.FormatBool(r.FirstReported), r.Note,
-		strings.Join(r.Sources, ";"), x.sourceURLs(r.Sources), exportAttrsJSON(r.Properties),
-	}
-}
-
 func (x *exporter) sourceURLs(keys []string) string {
 	var b strings.Builder
 	for i, k := range keys {
 		if i > 0 {
 			b.WriteByte(';')
 		}
-		b.WriteString(x.urls[k])
+		if so := x.sources[k]; so != nil {
+			b.WriteString(so.URL)
+		}
 	}
 	return b.String()
+}
+
+// citations is the JSON list of the sources an element and its attributes
+// cite, in order of first citation, each with its key, title, publisher,
+// published date ("n.d." for an undated document, then with the date it
+// was retrieved) and URL: what an analyst needs to trace a fact without
+// the store. "" when nothing is cited.
+func (x *exporter) citations(keys []string, attrs []graph.Attribute) string {
+	x.keys = append(append(x.keys[:0], keys...), attrSources(attrs)...)
+	var b []byte
+	for i, k := range x.keys {
+		if slices.Contains(x.keys[:i], k) {
+			continue
+		}
+		if b == nil {
+			b = append(b, '[')
+		} else {
+			b = append(b, ',')
+		}
+		var o exportJSONObject
+		o.b = b
+		o.open()
+		o.str("key", k)
+		if so := x.sources[k]; so != nil {
+			o.str("title", so.Title)
+			o.str("publisher", so.Publisher)
+			if so.Undated || so.Published.IsZero() {
+				o.str("published", "n.d.")
+			} else {
+				o.str("published", so.Published.String())
+			}
+			o.str("retrieved", exportDate(so.Retrieved))
+			o.str("url", so.URL)
+		}
+		o.close()
+		b = o.b
+	}
+	if b == nil {
+		return ""
+	}
+	return string(append(b, ']'))
 }
 
 func exportDate(d graph.Date) string {

@@ -4,9 +4,8 @@ import (
 	"archive/zip"
 	"encoding/csv"
 	"io"
+	"slices"
 	"time"
-
-	"github.com/chipgraph/chipgraph/graph"
 )
 
 // CSV follows Gephi's spreadsheet import: the node table starts with Id and
@@ -15,83 +14,54 @@ import (
 // relation_type). The other columns are the shared fields (attributes as
 // JSON) and the attr.<name> columns.
 
-func csvNodeHeader(cols []exportColumn) []string {
-	h := append([]string{"Id", "Label"}, exportNodeFields[1:]...)
-	for _, c := range cols {
-		h = append(h, c.key())
+// csvHeader is the header of t's table: Gephi's leading columns, the
+// shared fields (label as Label, an edge's type as relation_type, since
+// Gephi's Type is the direction) and the attribute columns.
+func csvHeader(t *exportTable, lead []string) []string {
+	h := append(slices.Clone(lead), "Label")
+	for _, f := range t.fields[1:] {
+		if f == "type" {
+			f = "relation_type"
+		}
+		h = append(h, f)
 	}
-	return h
-}
-
-func csvEdgeHeader(cols []exportColumn) []string {
-	h := []string{"Source", "Target", "Type", "Id", "Label", "relation_type"}
-	h = append(h, exportEdgeFields[2:]...)
-	for _, c := range cols {
+	for _, c := range t.cols {
 		h = append(h, c.key())
 	}
 	return h
 }
 
 func (x *exporter) csvNodes(w io.Writer) error {
-	cw := csv.NewWriter(w)
-	header := csvNodeHeader(x.nodeCols)
-	if err := cw.Write(header); err != nil {
-		return err
-	}
-	row := make([]string, len(header))
-	fixed := len(exportNodeFields) + 1
-	for _, e := range x.g.Entities {
-		vals := x.nodeValues(e)
-		row[0] = e.ID
-		copy(row[1:], vals[:])
-		clear(row[fixed:])
-		x.csvFlat(row[fixed:], x.nodeCols, e.Attributes)
-		if err := cw.Write(row); err != nil {
-			return err
-		}
-		if err := x.tick(); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+	return x.csvTable(w, x.nodes, []string{"Id"}, func(el *exportElement) []string { return []string{el.id} })
 }
 
 func (x *exporter) csvEdges(w io.Writer) error {
+	return x.csvTable(w, x.edges, []string{"Source", "Target", "Type", "Id"},
+		func(el *exportElement) []string { return []string{el.from, el.to, "Directed", el.id} })
+}
+
+// csvTable writes t as CSV: the lead columns (with lead values), then the
+// shared fields and the attribute columns.
+func (x *exporter) csvTable(w io.Writer, t *exportTable, lead []string, leadValues func(*exportElement) []string) error {
 	cw := csv.NewWriter(w)
-	header := csvEdgeHeader(x.edgeCols)
+	header := csvHeader(t, lead)
 	if err := cw.Write(header); err != nil {
 		return err
 	}
 	row := make([]string, len(header))
-	fixed := len(exportEdgeFields) + 4
-	for _, r := range x.g.Relations {
-		vals := x.edgeValues(r)
-		row[0], row[1], row[2], row[3] = r.From, r.To, "Directed", r.ID
-		copy(row[4:], vals[:])
+	fixed := len(lead) + len(t.fields)
+	err := x.each(t, func(el *exportElement) error {
+		copy(row, leadValues(el))
+		copy(row[len(lead):], el.values)
 		clear(row[fixed:])
-		x.csvFlat(row[fixed:], x.edgeCols, r.Properties)
-		if err := cw.Write(row); err != nil {
-			return err
-		}
-		if err := x.tick(); err != nil {
-			return err
-		}
+		x.cells(t.cols, el.attrs, func(i int, v string) { row[fixed+i] = v })
+		return cw.Write(row)
+	})
+	if err != nil {
+		return err
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-func (x *exporter) csvFlat(row []string, cols []exportColumn, list []graph.Attribute) {
-	x.flatAttrs = exportFlatten(list, x.flatAttrs[:0])
-	for i, c := range cols {
-		for _, a := range x.flatAttrs {
-			if a.Name == c.name {
-				row[i] = a.Value
-				break
-			}
-		}
-	}
 }
 
 // csvFiles writes the node table to x.w and the edge table to edges.

@@ -11,17 +11,28 @@ import (
 // FollowTheMoney (FtM): one entity a line, {id, schema, properties,
 // datasets}, every property a list of strings. Entities keep their ids;
 // relations become interval entities with id "rel." + the relation id (a
-// dot never occurs in entity ids). Besides the FtM properties each line
-// carries the chipgraph record itself under "chipgraph" (an extension FtM
-// readers ignore), so nothing is lost.
+// dot never occurs in entity ids), and the sources cited Documents with id
+// "src." + the key. Besides the FtM properties each line carries the
+// chipgraph record itself under "chipgraph" (an extension FtM readers
+// ignore), so nothing is lost: disputed attribute values stay there side
+// by side, each with its status and sources.
 //
 // Schemata: COMPANY Company; FUND and RESEARCH_ORG Organization;
 // GOVERNMENT_BODY PublicBody; CHIP, MEMORY, SYSTEM, SOFTWARE, MODEL,
-// EQUIPMENT and PROCESS_NODE Asset; SANCTION and REGULATION Event; COUNTRY
-// Address. INVESTS_IN is Ownership (owner the investor, asset the investee,
-// percentage the stake), SUBSIDIARY_OF Ownership (owner the parent, asset
-// the child), every other relation UnknownLink (subject from, object to,
-// role the type); all carry startDate/endDate from validFrom/validTo.
+// EQUIPMENT and PROCESS_NODE Asset; SANCTION (one listing or control
+// action, which may list many entities) and REGULATION Event; COUNTRY
+// Address. Each TARGETS relation from a SANCTION to an entity written as a
+// Thing is a Sanction, FtM's designation of one entity: entity the target,
+// program the action's name, authority the names of its issuers (those in
+// the export: it is a function of the selection), listingDate the
+// action's date, provisions its legal citation, startDate/endDate the
+// designation's validity. INVESTS_IN is Ownership (owner the investor,
+// asset the investee, percentage the stake), SUBSIDIARY_OF Ownership
+// (owner the parent, asset the child), every other relation UnknownLink
+// (subject from, object to, role the type); all carry startDate/endDate
+// from validFrom/validTo. Every entity and interval names its sources as
+// proof (the Documents, with title, publisher and publishedAt), sourceUrl
+// and publisher.
 
 // FtMSchema returns the FtM schema an entity of kind k is written as.
 func FtMSchema(k graph.Kind) string {
@@ -78,13 +89,6 @@ func (p ftmProps) add(name string, values ...string) {
 
 func (x *exporter) ftm() error {
 	var o exportJSONObject
-	urls := func(keys []string) []string {
-		out := make([]string, 0, len(keys))
-		for _, k := range keys {
-			out = append(out, x.urls[k])
-		}
-		return out
-	}
 	end := func(v any) error {
 		rec, err := json.Marshal(v)
 		if err != nil {
@@ -96,9 +100,47 @@ func (x *exporter) ftm() error {
 		x.w.Write(o.b)
 		return x.tick()
 	}
+	// provenance adds the sources of a record and of its attributes.
+	provenance := func(p ftmProps, keys []string, attrs []graph.Attribute) {
+		var urls, publishers, proof []string
+		for _, k := range keys {
+			if so := x.sources[k]; so != nil {
+				urls = append(urls, so.URL)
+				if !slices.Contains(publishers, so.Publisher) {
+					publishers = append(publishers, so.Publisher)
+				}
+			}
+		}
+		for _, k := range slices.Concat(keys, attrSources(attrs)) {
+			if id := FtMSourceID(k); !slices.Contains(proof, id) {
+				proof = append(proof, id)
+			}
+		}
+		p.add("sourceUrl", urls...)
+		p.add("publisher", publishers...)
+		p.add("proof", proof...)
+	}
 	_, _, srcs, extra, err := x.closure()
 	if err != nil {
 		return err
+	}
+	list := x.g.Entities
+	if len(extra) > 0 {
+		// In id order, as an export of a store holding them all lists them.
+		list = slices.Concat(list, extra)
+		slices.SortStableFunc(list, func(a, b *graph.Entity) int { return strings.Compare(a.ID, b.ID) })
+	}
+	byID := make(map[string]*graph.Entity, len(list))
+	for _, e := range list {
+		byID[e.ID] = e
+	}
+	// The issuers of each sanction the selection holds, so that the
+	// export is a function of the selection alone.
+	issuers := map[string][]string{}
+	for _, r := range x.g.Relations {
+		if r.Type == graph.IssuedBy && byID[r.To] != nil {
+			issuers[r.From] = append(issuers[r.From], byID[r.To].Name)
+		}
 	}
 	entity := func(e *graph.Entity) error {
 		schema := FtMSchema(e.Kind)
@@ -119,7 +161,7 @@ func (x *exporter) ftm() error {
 		if schema != "Address" {
 			p.add("description", e.Description)
 		}
-		p.add("sourceUrl", urls(e.Sources)...)
+		provenance(p, e.Sources, e.Attributes)
 		for _, id := range e.ExternalIDs {
 			switch {
 			case id.Scheme == "wikidata":
@@ -135,12 +177,6 @@ func (x *exporter) ftm() error {
 		o.b = append(o.b, `["chipgraph"]`...)
 		return end(e)
 	}
-	list := x.g.Entities
-	if len(extra) > 0 {
-		// In id order, as an export of a store holding them all lists them.
-		list = slices.Concat(list, extra)
-		slices.SortStableFunc(list, func(a, b *graph.Entity) int { return strings.Compare(a.ID, b.ID) })
-	}
 	for _, e := range list {
 		if err := entity(e); err != nil {
 			return err
@@ -151,8 +187,9 @@ func (x *exporter) ftm() error {
 		o.open()
 		o.str("id", FtMRelationID(r.ID))
 		p := ftmProps{&o}
-		switch r.Type {
-		case graph.InvestsIn, graph.SubsidiaryOf:
+		from, to := byID[r.From], byID[r.To]
+		switch {
+		case r.Type == graph.InvestsIn, r.Type == graph.SubsidiaryOf:
 			o.str("schema", "Ownership")
 			o.key("properties")
 			o.open()
@@ -166,6 +203,20 @@ func (x *exporter) ftm() error {
 			if a, ok := r.Prop("stake"); ok {
 				p.add("percentage", a.Value)
 			}
+		case r.Type == graph.Targets && from != nil && from.Kind == graph.KindSanction && to != nil && FtMSchema(to.Kind) != "Event":
+			o.str("schema", "Sanction")
+			o.key("properties")
+			o.open()
+			p.add("entity", r.To)
+			p.add("program", from.Name)
+			p.add("authority", issuers[from.ID]...)
+			if a, ok := from.Attr("date"); ok {
+				p.add("listingDate", a.Value)
+			}
+			if a, ok := from.Attr("legal_citation"); ok {
+				p.add("provisions", a.Value)
+			}
+			p.add("country", strings.ToLower(from.Country))
 		default:
 			o.str("schema", "UnknownLink")
 			o.key("properties")
@@ -177,7 +228,7 @@ func (x *exporter) ftm() error {
 		p.add("startDate", exportDate(r.ValidFrom))
 		p.add("endDate", exportDate(r.ValidTo))
 		p.add("summary", r.Note)
-		p.add("sourceUrl", urls(r.Sources)...)
+		provenance(p, r.Sources, r.Properties)
 		o.close()
 		o.key("datasets")
 		o.b = append(o.b, `["chipgraph"]`...)
@@ -218,4 +269,13 @@ func (x *exporter) ftm() error {
 		}
 	}
 	return nil
+}
+
+// attrSources lists the sources the attributes cite, in order.
+func attrSources(attrs []graph.Attribute) []string {
+	var keys []string
+	for _, a := range attrs {
+		keys = append(keys, a.Sources...)
+	}
+	return keys
 }

@@ -39,8 +39,9 @@ func (x *exporter) gexf() error {
 		}
 		x.str("    </attributes>\n")
 	}
-	decl("node", exportNodeFields, x.nodeCols)
-	decl("edge", exportEdgeFields, x.edgeCols)
+	for _, t := range []*exportTable{x.nodes, x.edges} {
+		decl(t.domain, t.fields, t.cols)
+	}
 	att := func(k, v string) {
 		if v == "" {
 			return
@@ -50,52 +51,43 @@ func (x *exporter) gexf() error {
 		x.attr("value", v)
 		x.str("/>\n")
 	}
-	x.str("    <nodes>\n")
-	for _, e := range x.g.Entities {
-		vals := x.nodeValues(e)
-		x.str("      <node")
-		x.attr("id", e.ID)
-		x.attr("label", vals[0])
-		x.str(">\n        <attvalues>\n")
-		for i, f := range exportNodeFields[1:] {
-			att(f, vals[i+1])
-		}
-		x.flat(x.nodeCols, e.Attributes, func(c exportColumn, v string) { att(c.key(), v) })
-		x.str("        </attvalues>\n      </node>\n")
-		if err := x.tick(); err != nil {
+	for _, t := range []*exportTable{x.nodes, x.edges} {
+		x.str("    <" + t.domain + "s>\n")
+		err := x.each(t, func(el *exportElement) error {
+			x.str("      <" + t.domain)
+			x.attr("id", el.id)
+			if t == x.edges {
+				x.attr("source", el.from)
+				x.attr("target", el.to)
+			}
+			x.attr("label", el.values[0])
+			if t == x.edges {
+				x.attr("kind", el.class)
+			}
+			x.str(">\n        <attvalues>\n")
+			for i, f := range t.fields[1:] {
+				att(f, el.values[i+1])
+			}
+			x.cells(t.cols, el.attrs, func(i int, v string) { att(t.cols[i].key(), v) })
+			x.str("        </attvalues>\n")
+			if r := el.relation; r != nil && (!r.ValidFrom.IsZero() || !r.ValidTo.IsZero()) {
+				x.str("        <spells>\n          <spell")
+				if !r.ValidFrom.IsZero() {
+					x.attr("start", exportDay(r.ValidFrom.First()))
+				}
+				if !r.ValidTo.IsZero() {
+					x.attr("end", exportDay(r.ValidTo.Last()))
+				}
+				x.str("/>\n        </spells>\n")
+			}
+			x.str("      </" + t.domain + ">\n")
+			return nil
+		})
+		if err != nil {
 			return err
 		}
+		x.str("    </" + t.domain + "s>\n")
 	}
-	x.str("    </nodes>\n    <edges>\n")
-	for _, r := range x.g.Relations {
-		vals := x.edgeValues(r)
-		x.str("      <edge")
-		x.attr("id", r.ID)
-		x.attr("source", r.From)
-		x.attr("target", r.To)
-		x.attr("label", vals[0])
-		x.attr("kind", string(r.Type))
-		x.str(">\n        <attvalues>\n")
-		for i, f := range exportEdgeFields[1:] {
-			att(f, vals[i+1])
-		}
-		x.flat(x.edgeCols, r.Properties, func(c exportColumn, v string) { att(c.key(), v) })
-		x.str("        </attvalues>\n")
-		if !r.ValidFrom.IsZero() || !r.ValidTo.IsZero() {
-			x.str("        <spells>\n          <spell")
-			if !r.ValidFrom.IsZero() {
-				x.attr("start", exportDay(r.ValidFrom.First()))
-			}
-			if !r.ValidTo.IsZero() {
-				x.attr("end", exportDay(r.ValidTo.Last()))
-			}
-			x.str("/>\n        </spells>\n")
-		}
-		x.str("      </edge>\n")
-		if err := x.tick(); err != nil {
-			return err
-		}
-	}
-	x.str("    </edges>\n  </graph>\n</gexf>\n")
+	x.str("  </graph>\n</gexf>\n")
 	return nil
 }

@@ -65,72 +65,51 @@ func (x *exporter) graphml() error {
 		x.attr("attr.type", typ)
 		x.str("/>\n")
 	}
-	for _, f := range exportNodeFields {
-		key("node", "n.", f, "string")
-	}
-	for _, c := range x.nodeCols {
-		key("node", "n.", c.key(), xsdType(c.typ))
-	}
-	for _, f := range exportEdgeFields {
-		key("edge", "e.", f, exportFieldType(f))
-	}
-	for _, c := range x.edgeCols {
-		key("edge", "e.", c.key(), xsdType(c.typ))
+	prefix := func(t *exportTable) string { return t.domain[:1] + "." }
+	tables := []*exportTable{x.nodes, x.edges}
+	for _, t := range tables {
+		for _, f := range t.fields {
+			key(t.domain, prefix(t), f, exportFieldType(f))
+		}
+		for _, c := range t.cols {
+			key(t.domain, prefix(t), c.key(), xsdType(c.typ))
+		}
 	}
 	key("graph", "g.", "truncated", "boolean")
 	x.str(`  <graph id="chipgraph" edgedefault="directed">` + "\n")
 	x.str(`    <data key="g.truncated">` + strconv.FormatBool(x.g.Truncated) + "</data>\n")
-	data2 := func(prefix, k, v string) {
-		if v == "" {
-			return
+	for _, t := range tables {
+		p := prefix(t)
+		data := func(k, v string) {
+			if v == "" {
+				return
+			}
+			x.str(`      <data key="`)
+			x.str(p)
+			x.esc(k)
+			x.str(`">`)
+			x.esc(v)
+			x.str("</data>\n")
 		}
-		x.str(`      <data key="`)
-		x.str(prefix)
-		x.esc(k)
-		x.str(`">`)
-		x.esc(v)
-		x.str("</data>\n")
-	}
-	data := func(k, v string) { data2("", k, v) }
-	nodeKeys, edgeKeys := exportPrefixed("n.", exportNodeFields), exportPrefixed("e.", exportEdgeFields)
-	for _, e := range x.g.Entities {
-		x.str("    <node")
-		x.attr("id", e.ID)
-		x.str(">\n")
-		vals := x.nodeValues(e)
-		for i, k := range nodeKeys {
-			data(k, vals[i])
-		}
-		x.flat(x.nodeCols, e.Attributes, func(c exportColumn, v string) { data2("n.", c.key(), v) })
-		x.str("    </node>\n")
-		if err := x.tick(); err != nil {
-			return err
-		}
-	}
-	for _, r := range x.g.Relations {
-		x.str("    <edge")
-		x.attr("id", r.ID)
-		x.attr("source", r.From)
-		x.attr("target", r.To)
-		x.str(">\n")
-		vals := x.edgeValues(r)
-		for i, k := range edgeKeys {
-			data(k, vals[i])
-		}
-		x.flat(x.edgeCols, r.Properties, func(c exportColumn, v string) { data2("e.", c.key(), v) })
-		x.str("    </edge>\n")
-		if err := x.tick(); err != nil {
+		err := x.each(t, func(el *exportElement) error {
+			x.str("    <" + t.domain)
+			x.attr("id", el.id)
+			if t == x.edges {
+				x.attr("source", el.from)
+				x.attr("target", el.to)
+			}
+			x.str(">\n")
+			for i, f := range t.fields {
+				data(f, el.values[i])
+			}
+			x.cells(t.cols, el.attrs, func(i int, v string) { data(t.cols[i].key(), v) })
+			x.str("    </" + t.domain + ">\n")
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 	}
 	x.str("  </graph>\n</graphml>\n")
 	return nil
-}
-
-func exportPrefixed(prefix string, fields []string) []string {
-	out := make([]string, len(fields))
-	for i, f := range fields {
-		out[i] = prefix + f
-	}
-	return out
 }

@@ -1,8 +1,6 @@
 package loaders
 
 import (
-	"github.com/chipgraph/chipgraph/graph"
-
 	"strconv"
 	"unicode/utf8"
 )
@@ -116,36 +114,38 @@ func (o *exportJSONObject) typed(k string, t exportValueType, v string) {
 	o.b = exportAppendJSON(o.b, v)
 }
 
-// nodeJSON adds the fields of e to o: id first, then exportNodeFields (attributes
-// as a JSON array) and the attr columns.
-func (x *exporter) nodeJSON(o *exportJSONObject, e *graph.Entity) {
-	vals := x.nodeValues(e)
-	for i, f := range exportNodeFields {
-		if f == "attributes" {
-			o.raw(f, vals[i])
+// fieldsJSON adds the shared fields of el to o (JSON-valued ones such as
+// attributes and citations as JSON) and its attribute columns.
+func (x *exporter) fieldsJSON(o *exportJSONObject, t *exportTable, el *exportElement) {
+	for i, f := range t.fields {
+		if exportFieldJSON(f) {
+			o.raw(f, el.values[i])
 		} else {
-			o.str(f, vals[i])
+			o.str(f, el.values[i])
 		}
 	}
-	x.flat(x.nodeCols, e.Attributes, func(c exportColumn, v string) { o.typed(c.key(), c.typ, v) })
+	x.cells(t.cols, el.attrs, func(i int, v string) { o.typed(t.cols[i].key(), t.cols[i].typ, v) })
 }
 
-func (x *exporter) edgeJSON(o *exportJSONObject, r *graph.Relation) {
-	vals := x.edgeValues(r)
-	for i, f := range exportEdgeFields {
-		if f == "attributes" || exportFieldType(f) == "boolean" {
-			o.raw(f, vals[i])
-		} else {
-			o.str(f, vals[i])
+// jsonElements writes the elements of t, one a line, comma-separated:
+// open starts each (its id fields), then come the shared fields, then
+// close ends it.
+func (x *exporter) jsonElements(t *exportTable, open, close func(o *exportJSONObject, el *exportElement)) error {
+	var o exportJSONObject
+	written := 0
+	return x.each(t, func(el *exportElement) error {
+		o.b = o.b[:0]
+		open(&o, el)
+		x.fieldsJSON(&o, t, el)
+		close(&o, el)
+		written++
+		if written < t.n {
+			o.b = append(o.b, ',')
 		}
-	}
-	x.flat(x.edgeCols, r.Properties, func(c exportColumn, v string) { o.typed(c.key(), c.typ, v) })
-}
-
-func (x *exporter) line(o *exportJSONObject, exportSep string) error {
-	x.w.Write(o.b)
-	x.str(exportSep)
-	return x.tick()
+		o.b = append(o.b, '\n')
+		_, err := x.w.Write(o.b)
+		return err
+	})
 }
 
 // cytoscape writes Cytoscape.js JSON: {elements: {nodes, edges}}, each
@@ -156,37 +156,30 @@ func (x *exporter) cytoscape() error {
 	x.str(`{"format_version":"1.0","generated_by":"chipgraph","target_cytoscapejs_version":"~3",` +
 		`"directed":true,"multigraph":true,"data":{"name":"chipgraph","truncated":` +
 		strconv.FormatBool(x.g.Truncated) + `},"elements":{"nodes":[` + "\n")
-	var o exportJSONObject
-	for i, e := range x.g.Entities {
-		o.b = append(o.b[:0], `{"data":`...)
+	open := func(o *exportJSONObject, el *exportElement) {
+		o.b = append(o.b, `{"data":`...)
 		o.open()
-		o.str("id", e.ID)
-		o.str("value", e.ID)
-		x.nodeJSON(&o, e)
-		o.close()
-		o.b = append(o.b, `,"classes":`...)
-		o.b = exportAppendJSON(o.b, string(e.Kind))
-		o.b = append(o.b, '}')
-		if err := x.line(&o, exportSep(i, len(x.g.Entities))); err != nil {
-			return err
+		o.str("id", el.id)
+		if el.relation == nil {
+			o.str("value", el.id)
+		} else {
+			o.str("key", el.id)
+			o.str("source", el.from)
+			o.str("target", el.to)
 		}
 	}
-	x.str(`],"edges":[` + "\n")
-	for i, r := range x.g.Relations {
-		o.b = append(o.b[:0], `{"data":`...)
-		o.open()
-		o.str("id", r.ID)
-		o.str("key", r.ID)
-		o.str("source", r.From)
-		o.str("target", r.To)
-		x.edgeJSON(&o, r)
+	close := func(o *exportJSONObject, el *exportElement) {
 		o.close()
 		o.b = append(o.b, `,"classes":`...)
-		o.b = exportAppendJSON(o.b, string(r.Type))
+		o.b = exportAppendJSON(o.b, el.class)
 		o.b = append(o.b, '}')
-		if err := x.line(&o, exportSep(i, len(x.g.Relations))); err != nil {
-			return err
-		}
+	}
+	if err := x.jsonElements(x.nodes, open, close); err != nil {
+		return err
+	}
+	x.str(`],"edges":[` + "\n")
+	if err := x.jsonElements(x.edges, open, close); err != nil {
+		return err
 	}
 	x.str("]}}\n")
 	return nil
@@ -198,38 +191,23 @@ func (x *exporter) cytoscape() error {
 func (x *exporter) nodelink() error {
 	x.str(`{"directed":true,"multigraph":true,"graph":{"name":"chipgraph","truncated":` +
 		strconv.FormatBool(x.g.Truncated) + `},"nodes":[` + "\n")
-	var o exportJSONObject
-	for i, e := range x.g.Entities {
-		o.b = o.b[:0]
+	open := func(o *exportJSONObject, el *exportElement) {
 		o.open()
-		o.str("id", e.ID)
-		x.nodeJSON(&o, e)
-		o.close()
-		if err := x.line(&o, exportSep(i, len(x.g.Entities))); err != nil {
-			return err
+		if el.relation != nil {
+			o.str("source", el.from)
+			o.str("target", el.to)
+			o.str("key", el.id)
 		}
+		o.str("id", el.id)
+	}
+	close := func(o *exportJSONObject, _ *exportElement) { o.close() }
+	if err := x.jsonElements(x.nodes, open, close); err != nil {
+		return err
 	}
 	x.str(`],"` + x.opts.LinksKey + `":[` + "\n")
-	for i, r := range x.g.Relations {
-		o.b = o.b[:0]
-		o.open()
-		o.str("source", r.From)
-		o.str("target", r.To)
-		o.str("key", r.ID)
-		o.str("id", r.ID)
-		x.edgeJSON(&o, r)
-		o.close()
-		if err := x.line(&o, exportSep(i, len(x.g.Relations))); err != nil {
-			return err
-		}
+	if err := x.jsonElements(x.edges, open, close); err != nil {
+		return err
 	}
 	x.str("]}\n")
 	return nil
-}
-
-func exportSep(i, n int) string {
-	if i < n-1 {
-		return ",\n"
-	}
-	return "\n"
 }

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -323,9 +324,9 @@ func TestExportNetworkX(t *testing.T) {
 			t.Fatal(err)
 		}
 		srcs, _ := s.Sources(ctx)
-		urls := map[string]string{}
+		sources := map[string]*graph.Source{}
 		for _, so := range srcs {
-			urls[so.Key] = so.URL
+			sources[so.Key] = so
 		}
 		for _, format := range []string{"graphml", "gexf", "nodelink", "nodelink-links", "cytoscape", "csv"} {
 			t.Run(tc.name+"/"+format, func(t *testing.T) {
@@ -363,7 +364,7 @@ func TestExportNetworkX(t *testing.T) {
 				if err := json.Unmarshal(out, &rb); err != nil {
 					t.Fatalf("reading the script's output: %v", err)
 				}
-				checkReadBack(t, format, g, urls, &rb)
+				checkReadBack(t, format, g, sources, &rb)
 			})
 		}
 	}
@@ -371,9 +372,10 @@ func TestExportNetworkX(t *testing.T) {
 
 // checkReadBack compares what a consumer read with the selection: counts,
 // ids, kinds and types, endpoints, and for every element its name,
-// sources, source URLs, status and dates, the full attribute list and each
-// flattened attribute.
-func checkReadBack(t *testing.T, format string, g *graph.Subgraph, urls map[string]string, rb *readBack) {
+// sources, source URLs, citations (each source's title, publisher and
+// date), status and dates, the full attribute list and each attribute
+// column.
+func checkReadBack(t *testing.T, format string, g *graph.Subgraph, sources map[string]*graph.Source, rb *readBack) {
 	t.Helper()
 	if len(rb.Nodes) != len(g.Entities) || len(rb.Edges) != len(g.Relations) {
 		t.Errorf("read %d nodes, %d edges; want %d, %d", len(rb.Nodes), len(rb.Edges), len(g.Entities), len(g.Relations))
@@ -384,7 +386,7 @@ func checkReadBack(t *testing.T, format string, g *graph.Subgraph, urls map[stri
 	urlsOf := func(keys []string) string {
 		var out []string
 		for _, k := range keys {
-			out = append(out, urls[k])
+			out = append(out, sources[k].URL)
 		}
 		return strings.Join(out, ";")
 	}
@@ -420,6 +422,7 @@ func checkReadBack(t *testing.T, format string, g *graph.Subgraph, urls map[stri
 		check(what, "aliases", n["aliases"], strings.Join(e.Aliases, ";"))
 		check(what, "sources", n["sources"], strings.Join(e.Sources, ";"))
 		check(what, "source_urls", n["source_urls"], urlsOf(e.Sources))
+		checkCitations(t, what, n, sources, e.Sources, e.Attributes, &errs)
 		checkAttrs(t, what, n, e.Attributes, &errs)
 	}
 	for _, r := range g.Relations {
@@ -445,6 +448,7 @@ func checkReadBack(t *testing.T, format string, g *graph.Subgraph, urls map[stri
 		check(what, "category", ed["category"], r.Category)
 		check(what, "sources", ed["sources"], strings.Join(r.Sources, ";"))
 		check(what, "source_urls", ed["source_urls"], urlsOf(r.Sources))
+		checkCitations(t, what, ed, sources, r.Sources, r.Properties, &errs)
 		checkAttrs(t, what, ed, r.Properties, &errs)
 		if format == "gexf" {
 			sp := rb.Spells[r.ID]
@@ -468,8 +472,47 @@ func checkReadBack(t *testing.T, format string, g *graph.Subgraph, urls map[stri
 	}
 }
 
+// checkCitations checks that the citations field lists every source the
+// element and its attributes cite, once, with its title, publisher and
+// published date ("n.d." when undated) as the store holds them.
+func checkCitations(t *testing.T, what string, got map[string]any, sources map[string]*graph.Source, keys []string, attrs []graph.Attribute, errs *int) {
+	t.Helper()
+	var want []string
+	for _, k := range slices.Concat(keys, attrSources(attrs)) {
+		if !slices.Contains(want, k) {
+			want = append(want, k)
+		}
+	}
+	s, _ := got["citations"].(string)
+	var cites []struct{ Key, Title, Publisher, Published, URL string }
+	if err := json.Unmarshal([]byte(s), &cites); err != nil && len(want) > 0 {
+		*errs++
+		t.Errorf("%s: citations %q: %v", what, s, err)
+		return
+	}
+	if len(cites) != len(want) && *errs < 20 {
+		*errs++
+		t.Errorf("%s: %d citations, want %d (%v)", what, len(cites), len(want), want)
+		return
+	}
+	for i, c := range cites {
+		so := sources[want[i]]
+		published := "n.d."
+		if !so.Undated && !so.Published.IsZero() {
+			published = so.Published.String()
+		}
+		if (c.Key != so.Key || c.Title != so.Title || c.Publisher != so.Publisher || c.Published != published || c.URL != so.URL) && *errs < 20 {
+			*errs++
+			t.Errorf("%s: citation %d = %+v, want %s %q %q %s %s", what, i, c, so.Key, so.Title, so.Publisher, published, so.URL)
+		}
+	}
+}
+
 // checkAttrs compares the attributes field (the full list as JSON) and the
-// attr.<name> fields with list.
+// attribute columns with list: attr.<name> is the first value no source
+// disputes, and absent when every value is disputed; a name with several
+// values or a disputed one has attr.<name>.values listing each value with
+// its status.
 func checkAttrs(t *testing.T, what string, got map[string]any, list []graph.Attribute, errs *int) {
 	t.Helper()
 	if len(list) == 0 {
@@ -486,33 +529,73 @@ func checkAttrs(t *testing.T, what string, got map[string]any, list []graph.Attr
 			t.Errorf("%s: attributes = %s (%v), want %+v", what, s, err, list)
 		}
 	}
-	for _, a := range exportFlatten(list, nil) {
-		v, ok := got["attr."+a.Name]
-		if !ok {
+	fail := func(format string, args ...any) {
+		if *errs < 20 {
 			*errs++
-			t.Errorf("%s: attr.%s missing", what, a.Name)
-			continue
-		}
-		var match bool
-		switch x := v.(type) {
-		case float64:
-			f, err := strconv.ParseFloat(a.Value, 64)
-			match = err == nil && (f == x || math.Abs(f-x) <= 1e-9*math.Abs(f))
-		case bool:
-			match = strconv.FormatBool(x) == a.Value
-		case string:
-			match = x == a.Value
-			if !match && a.Type == graph.AttrNumber { // CSV: text
-				f1, e1 := strconv.ParseFloat(x, 64)
-				f2, e2 := strconv.ParseFloat(a.Value, 64)
-				match = e1 == nil && e2 == nil && f1 == f2
-			}
-		}
-		if !match && *errs < 20 {
-			*errs++
-			t.Errorf("%s: attr.%s = %v (%T), want %q", what, a.Name, v, v, a.Value)
+			t.Errorf(what+": "+format, args...)
 		}
 	}
+	done := map[string]bool{}
+	for _, a := range list {
+		if done[a.Name] {
+			continue
+		}
+		done[a.Name] = true
+		var all []graph.Attribute
+		for _, b := range list {
+			if b.Name == a.Name {
+				all = append(all, b)
+			}
+		}
+		i := slices.IndexFunc(all, func(b graph.Attribute) bool { return b.Status != graph.StatusDisputed })
+		v, ok := got["attr."+a.Name]
+		switch {
+		case i < 0 && ok:
+			fail("attr.%s = %v, but every value of it is disputed", a.Name, v)
+		case i >= 0 && !ok:
+			fail("attr.%s missing", a.Name)
+		case i >= 0 && !exportValueMatches(v, all[i]):
+			fail("attr.%s = %v (%T), want %q", a.Name, v, v, all[i].Value)
+		}
+		if len(all) == 1 && all[0].Status != graph.StatusDisputed {
+			continue
+		}
+		side, _ := got["attr."+a.Name+".values"].(string)
+		parts := strings.Split(side, " | ")
+		if len(parts) != len(all) {
+			fail("attr.%s.values = %q, want %d values side by side", a.Name, side, len(all))
+			continue
+		}
+		for j, b := range all {
+			status := b.Status
+			if status == "" {
+				status = graph.StatusReported
+			}
+			if !strings.HasPrefix(parts[j], b.Value) || !strings.Contains(parts[j], "("+string(status)) {
+				fail("attr.%s.values item %d = %q, want value %q and status %s", a.Name, j, parts[j], b.Value, status)
+			}
+		}
+	}
+}
+
+// exportValueMatches reports whether a value read back equals a's: typed
+// numbers and booleans by value, text as text (CSV reads numbers as text).
+func exportValueMatches(v any, a graph.Attribute) bool {
+	switch x := v.(type) {
+	case float64:
+		f, err := strconv.ParseFloat(a.Value, 64)
+		return err == nil && (f == x || math.Abs(f-x) <= 1e-9*math.Abs(f))
+	case bool:
+		return strconv.FormatBool(x) == a.Value
+	case string:
+		if x == a.Value {
+			return true
+		}
+		f1, e1 := strconv.ParseFloat(x, 64)
+		f2, e2 := strconv.ParseFloat(a.Value, 64)
+		return a.Type == graph.AttrNumber && e1 == nil && e2 == nil && f1 == f2
+	}
+	return false
 }
 
 // graphmlSchemaDir holds the GraphML 1.0 XSDs and a catalog mapping their
@@ -685,5 +768,109 @@ func TestExportFtMMapping(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("relations read back differ:\ngot  %v\nwant %v", got, want)
+	}
+}
+
+// TestExportDisputedSideBySide exports the Ascend 910C, whose 2025 output
+// has three disputed estimates, as CSV: its attr.output_estimate stays
+// empty rather than showing one of them as settled, attr.output_estimate
+// .values gives all three with their status, and citations carry each
+// source's title, publisher and date.
+func TestExportDisputedSideBySide(t *testing.T) {
+	s := exportCuratedStore(t)
+	var nodes, edges bytes.Buffer
+	err := Export(context.Background(), s, graph.Selection{Seeds: []string{"ascend-910c"}, Hops: 0}, "csv", &nodes, ExportOptions{CSVEdges: &edges})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&nodes).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want a header and the 910C", len(rows))
+	}
+	row := map[string]string{}
+	for i, h := range rows[0] {
+		row[h] = rows[1][i]
+	}
+	if _, ok := row["attr.output_estimate"]; !ok || row["attr.output_estimate"] != "" {
+		t.Errorf("attr.output_estimate = %q (column present: %v), want an empty column: every estimate is disputed", row["attr.output_estimate"], ok)
+	}
+	values := strings.Split(row["attr.output_estimate.values"], " | ")
+	if len(values) != 3 {
+		t.Fatalf("attr.output_estimate.values = %q, want three estimates", row["attr.output_estimate.values"])
+	}
+	for _, v := range values {
+		if !strings.Contains(v, "(disputed") {
+			t.Errorf("estimate %q not marked disputed", v)
+		}
+	}
+	var cites []map[string]string
+	if err := json.Unmarshal([]byte(row["citations"]), &cites); err != nil {
+		t.Fatalf("citations %q: %v", row["citations"], err)
+	}
+	e, _ := s.Entity(context.Background(), "ascend-910c")
+	for _, a := range e.Attributes {
+		if a.Name != "output_estimate" {
+			continue
+		}
+		for _, k := range a.Sources {
+			so, _ := s.Source(context.Background(), k)
+			i := slices.IndexFunc(cites, func(c map[string]string) bool { return c["key"] == k })
+			if i < 0 || cites[i]["title"] != so.Title || cites[i]["publisher"] != so.Publisher || cites[i]["published"] == "" {
+				t.Errorf("source %s of an estimate: citation %v, want title %q, publisher %q and a date", k, cites[max(i, 0)], so.Title, so.Publisher)
+			}
+		}
+	}
+}
+
+// TestExportFtMSanctions checks that FtM writes each entity a SANCTION
+// targets as a Sanction designation, with its program, authority and
+// listing date, and that every proof a line names is a Document of the
+// export carrying title, publisher and date.
+func TestExportFtMSanctions(t *testing.T) {
+	s := exportCuratedStore(t)
+	out := exportBytes(t, s, graph.Selection{Seeds: []string{"huawei"}, Hops: 2}, "ftm", ExportOptions{})
+	type line struct {
+		ID         string
+		Schema     string
+		Properties map[string][]string
+	}
+	docs := map[string]line{}
+	var lines []line
+	for _, l := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
+		var x line
+		if err := json.Unmarshal(l, &x); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, x)
+		if x.Schema == "Document" {
+			docs[x.ID] = x
+		}
+	}
+	var huawei []line
+	for _, x := range lines {
+		if x.Schema == "Sanction" && slices.Contains(x.Properties["entity"], "huawei") {
+			huawei = append(huawei, x)
+		}
+		for _, p := range x.Properties["proof"] {
+			d, ok := docs[p]
+			if !ok || len(d.Properties["title"]) == 0 || len(d.Properties["publisher"]) == 0 ||
+				len(d.Properties["publishedAt"])+len(d.Properties["retrievedAt"]) == 0 {
+				t.Errorf("%s: proof %s is not a Document of the export with title, publisher and date", x.ID, p)
+			}
+		}
+		if x.Schema != "Document" && len(x.Properties["proof"]) == 0 {
+			t.Errorf("%s (%s) names no proof", x.ID, x.Schema)
+		}
+	}
+	i := slices.IndexFunc(huawei, func(x line) bool { return x.ID == FtMRelationID("entity-list-2019-05-huawei--targets--huawei") })
+	if i < 0 {
+		t.Fatalf("no Sanction designating huawei for the May 2019 Entity List listing among %d", len(huawei))
+	}
+	p := huawei[i].Properties
+	if len(p["program"]) != 1 || len(p["authority"]) == 0 || len(p["listingDate"]) != 1 || len(p["startDate"]) != 1 {
+		t.Errorf("Sanction %s: %v, want program, authority, listingDate and startDate", huawei[i].ID, p)
 	}
 }
