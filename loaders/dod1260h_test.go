@@ -243,3 +243,53 @@ func checkDataset(t *testing.T, d *Dataset) {
 		t.Fatalf("invalid batch: %v", err)
 	}
 }
+
+// TestOlderEditionAfterNewer loads a dataset's editions out of order, the
+// newer first: the older one must not end what the newer one holds, nor
+// replace its facts; what only the older one lists ended by the newer
+// edition's date; and the summary says so.
+func TestOlderEditionAfterNewer(t *testing.T) {
+	hdr := strings.Join(DoD1260HColumns, ",") + "\n"
+	older := hdr + "Example Optics Co. Ltd.,Example Optics Co. Ltd.,,,,,2021-03-01,,https://example.org/1260h-2024.pdf\n" +
+		"Both Listed Co.,Both Listed Co.,,,,,2021-03-01,,https://example.org/1260h-2024.pdf\n"
+	newer := hdr + "Both Listed Co.,Both Listed Co.,BLC,,,,2021-03-01,,https://example.org/1260h-2025.pdf\n" +
+		"Long Listed Co.,Long Listed Co.,,,,,2020-01-01,,https://example.org/1260h-2025.pdf\n"
+	read := func(name, text, edition string) *Dataset {
+		d, err := ReadDoD1260H(strings.NewReader(text), name, Options{Edition: edition})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	s := seededStore(t)
+	load(t, s, read("newer.csv", newer, "2025-01-07"))
+	p := load(t, s, read("older.csv", older, "2024-01-31"))
+
+	long := relation(t, s, "dod-1260h-list--targets--long-listed-co--2020-01-01")
+	if !long.ValidTo.IsZero() || long.Status == graph.StatusEnded {
+		t.Errorf("the older edition ended what the newer one lists: %+v", long)
+	}
+	if slices.Contains(p.RelClosed, long.ID) {
+		t.Errorf("closed %v", p.RelClosed)
+	}
+	both := relation(t, s, "dod-1260h-list--targets--both-listed-co--2021-03-01")
+	if !both.ValidTo.IsZero() || !slices.ContainsFunc(both.Origins, func(o graph.Origin) bool { return o.Edition == "2025-01-07" }) {
+		t.Errorf("the newer edition's facts were replaced: %+v", both)
+	}
+	if e := entity(t, s, "both-listed-co"); !slices.Contains(e.Aliases, "BLC") {
+		t.Errorf("the newer edition's alias was dropped: %+v", e)
+	}
+	gone := relation(t, s, "dod-1260h-list--targets--example-optics-co-ltd--2021-03-01")
+	if gone.ValidTo != graph.MustDate("2025-01-07") || gone.Status != graph.StatusEnded {
+		t.Errorf("listed only by the older edition: validTo %s status %s, want 2025-01-07 and ended", gone.ValidTo, gone.Status)
+	}
+	var sum strings.Builder
+	p.Summary(&sum, true)
+	if !strings.Contains(sum.String(), "older than the edition 2025-01-07 the store holds") {
+		t.Errorf("the summary does not say the edition was older:\n%s", sum.String())
+	}
+
+	// Two editions in one load would duplicate the records they share.
+	_, err := PlanLoad(context.Background(), seededStore(t), read("newer.csv", newer, "2025-01-07"), read("older.csv", older, "2024-01-31"))
+	wantLoadError(t, err, "editions 2025-01-07 and 2024-01-31 of dataset dod1260h in one load")
+}

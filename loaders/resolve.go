@@ -41,10 +41,16 @@ import (
 // prefix of the other, an alias of the record equal to the entity's name
 // or alias, a kind mismatch - are listed in Likely.
 //
-// A newer edition of a dataset replaces that dataset's origins and
+// Editions are ordered by their date, whatever the order they are loaded
+// in (one edition of a dataset per load). A newer edition of a dataset replaces that dataset's origins and
 // attributes on the entities it touches, and relations the dataset gave in
-// an earlier edition but no longer gives get ValidTo = the new edition's
-// date. Facts of other datasets and curated facts are left as they are.
+// an earlier edition but no longer gives end (ValidTo, status ended) on
+// the date of the first edition that no longer gives them. An edition
+// older than one the store already holds changes none of the newer
+// edition's facts: it adds its origins and sources, an earlier first
+// report, attributes the newer edition does not give, and the relations
+// only it lists, ended on the date of the next edition (Notes says so).
+// Facts of other datasets and curated facts are left as they are.
 type Plan struct {
 	Batch graph.Batch
 
@@ -60,6 +66,7 @@ type Plan struct {
 
 	Likely  []Likely
 	Dropped []string // relations dropped, with the reason
+	Notes   []string // how editions were ordered, for the summary
 
 	// entWhere[i] and relWhere[i] are the origin records of the batch's
 	// entities[i] and relations[i], for error messages.
@@ -174,6 +181,12 @@ type planner struct {
 	storedR  map[string]*graph.Relation
 	relOrder []string
 	plan     *Plan
+
+	// editions holds the date of every known edition of each dataset,
+	// stored or loaded now, by dataset and edition name; latest the
+	// newest stored edition of each dataset.
+	editions map[string]map[string]graph.Date
+	latest   map[string]graph.Date
 }
 
 // PlanLoad resolves the datasets, in order, against s and returns the plan
@@ -203,6 +216,26 @@ func PlanLoad(ctx context.Context, s graph.Reader, sets ...*Dataset) (*Plan, err
 	for _, r := range rels {
 		p.storedR[r.ID] = r
 	}
+	if err := p.knownEditions(ents, rels); err != nil {
+		return nil, err
+	}
+	for i, d := range sets {
+		if j := slices.IndexFunc(sets[:i], func(e *Dataset) bool { return e.Name == d.Name && e.Edition != d.Edition }); j >= 0 {
+			// Matching keeps a dataset's records of one load apart, so two
+			// editions in one load would duplicate what they share.
+			return nil, graph.Errorf(graph.CodeInvalid, d.Name, "editions %s and %s of dataset %s in one load: load one edition at a time (they are ordered by their dates whatever the order)",
+				sets[j].Edition, d.Edition, d.Name)
+		}
+		if latest := p.latest[d.Name]; p.older(d) {
+			p.plan.Notes = append(p.plan.Notes, fmt.Sprintf("%s: edition %s (%s) is older than the edition %s the store holds: "+
+				"the newer edition's facts stay; this edition adds its origins and sources, earlier first reports, and the relations only it lists, ended on the next edition's date",
+				d.Name, d.Edition, d.EditionDate, latest))
+		}
+		if p.editions[d.Name] == nil {
+			p.editions[d.Name] = map[string]graph.Date{}
+		}
+		p.editions[d.Name][d.Edition] = d.EditionDate
+	}
 	seenSource := map[string]bool{}
 	for _, d := range sets {
 		for _, src := range d.Sources {
@@ -218,6 +251,55 @@ func PlanLoad(ctx context.Context, s graph.Reader, sets ...*Dataset) (*Plan, err
 	}
 	p.finish(rels, sets)
 	return p.plan, nil
+}
+
+// knownEditions finds the date of every edition the stored records come
+// from: the published date of that edition's source.
+func (p *planner) knownEditions(ents []*graph.Entity, rels []*graph.Relation) error {
+	p.editions, p.latest = map[string]map[string]graph.Date{}, map[string]graph.Date{}
+	srcs, err := p.store.Sources(p.ctx)
+	if err != nil {
+		return err
+	}
+	keys := make([]string, len(srcs)) // sorted, as Sources returns them
+	for i, so := range srcs {
+		keys[i] = so.Key
+	}
+	add := func(list []graph.Origin) {
+		for _, o := range list {
+			if _, ok := p.editions[o.Dataset][o.Edition]; ok || o.Dataset == "" {
+				continue
+			}
+			// The edition's source, or for the CSL one of its lists'.
+			key := sourceKey(o.Dataset, o.Edition)
+			i, _ := slices.BinarySearch(keys, key)
+			if i == len(keys) || (keys[i] != key && !strings.HasPrefix(keys[i], key+"-")) || srcs[i].Published.IsZero() {
+				continue
+			}
+			if p.editions[o.Dataset] == nil {
+				p.editions[o.Dataset] = map[string]graph.Date{}
+			}
+			date := srcs[i].Published
+			p.editions[o.Dataset][o.Edition] = date
+			if latest := p.latest[o.Dataset]; latest.IsZero() || date.First() > latest.First() {
+				p.latest[o.Dataset] = date
+			}
+		}
+	}
+	for _, e := range ents {
+		add(e.Origins)
+	}
+	for _, r := range rels {
+		add(r.Origins)
+	}
+	return nil
+}
+
+// older reports whether d is older than an edition of its dataset the
+// store holds.
+func (p *planner) older(d *Dataset) bool {
+	latest := p.latest[d.Name]
+	return !d.EditionDate.IsZero() && !latest.IsZero() && d.EditionDate.First() < latest.First()
 }
 
 func (p *planner) dataset(d *Dataset) error {
@@ -455,14 +537,13 @@ func (p *planner) merge(d *Dataset, target string, rec *graph.Entity) {
 		e = &c
 		p.planned[target] = e
 	}
-	if k := target + "\x00" + d.Name; !p.refresh[k] {
+	older := p.older(d)
+	if k := target + "\x00" + d.Name; !p.refresh[k] && !older {
 		// First record of this dataset for the entity in this load: drop
 		// what earlier editions of the dataset said.
 		p.refresh[k] = true
 		e.Origins = slices.DeleteFunc(e.Origins, func(o graph.Origin) bool { return o.Dataset == d.Name })
-		e.Attributes = slices.DeleteFunc(e.Attributes, func(a graph.Attribute) bool {
-			return len(a.Sources) > 0 && !slices.ContainsFunc(a.Sources, func(k string) bool { return !datasetOfSource(k, d.Name) })
-		})
+		e.Attributes = slices.DeleteFunc(e.Attributes, func(a graph.Attribute) bool { return p.givenBy(a, d.Name) })
 	}
 	addAlias(e, rec.Name)
 	for _, a := range rec.Aliases {
@@ -489,11 +570,19 @@ func (p *planner) merge(d *Dataset, target string, rec *graph.Entity) {
 		e.Origins = addOrigin(e.Origins, o)
 	}
 	for _, a := range rec.Attributes {
+		if older && slices.ContainsFunc(e.Attributes, func(b graph.Attribute) bool { return b.Name == a.Name && p.givenBy(b, d.Name) }) {
+			continue // the newer edition's value stands
+		}
 		if !slices.ContainsFunc(e.Attributes, func(b graph.Attribute) bool { return reflect.DeepEqual(a, b) }) {
 			e.Attributes = append(e.Attributes, a)
 		}
 	}
 	p.idx.add(e)
+}
+
+// givenBy reports whether only the dataset's own sources cite a.
+func (p *planner) givenBy(a graph.Attribute, dataset string) bool {
+	return len(a.Sources) > 0 && !slices.ContainsFunc(a.Sources, func(k string) bool { return !datasetOfSource(k, dataset) })
 }
 
 func cloneEntity(e *graph.Entity) graph.Entity {
@@ -531,7 +620,18 @@ func (p *planner) relation(d *Dataset, r *graph.Relation) {
 	if old, ok := p.storedR[r.ID]; ok {
 		ours := !slices.ContainsFunc(old.Sources, func(k string) bool { return !datasetOfSource(k, d.Name) })
 		var c graph.Relation
-		if ours {
+		switch {
+		case ours && p.older(d):
+			// An older edition: the stored facts are newer and stay.
+			c = cloneRelation(old)
+			earlierReport(&c, r)
+			for _, s := range r.Sources {
+				c.Sources = addString(c.Sources, s)
+			}
+			for _, o := range r.Origins {
+				c.Origins = addOrigin(c.Origins, o)
+			}
+		case ours:
 			// The dataset's own relation: take the new edition as it is,
 			// keeping other datasets' origins.
 			c = *r
@@ -546,7 +646,7 @@ func (p *planner) relation(d *Dataset, r *graph.Relation) {
 					c.Sources = addString(c.Sources, s)
 				}
 			}
-		} else {
+		default:
 			// Curated or another dataset's: keep its facts, add ours.
 			c = cloneRelation(old)
 			c.Origins = slices.DeleteFunc(c.Origins, func(o graph.Origin) bool { return o.Dataset == d.Name })
@@ -570,32 +670,42 @@ func (p *planner) relation(d *Dataset, r *graph.Relation) {
 	p.relOrder = append(p.relOrder, r.ID)
 }
 
-// finish closes relations dropped by newer editions and fills the batch.
+// finish ends the relations editions dropped and fills the batch.
 func (p *planner) finish(stored []*graph.Relation, sets []*Dataset) {
+	loaded := map[string]bool{}
 	for _, d := range sets {
-		if d.EditionDate.IsZero() {
-			continue
-		}
-		for _, old := range stored {
-			if _, ok := p.rels[old.ID]; ok || !old.ValidTo.IsZero() {
-				continue
-			}
-			if !slices.ContainsFunc(old.Origins, func(o graph.Origin) bool { return o.Dataset == d.Name && o.Edition != d.Edition }) {
-				continue
-			}
-			if slices.ContainsFunc(old.Origins, func(o graph.Origin) bool { return o.Dataset == d.Name && o.Edition == d.Edition }) {
-				continue
-			}
-			if !old.ValidFrom.IsZero() && old.ValidFrom.First() > d.EditionDate.Last() {
-				continue
-			}
-			c := cloneRelation(old)
-			c.ValidTo = d.EditionDate
-			p.rels[c.ID] = &c
-			p.relOrder = append(p.relOrder, c.ID)
-			p.plan.RelClosed = append(p.plan.RelClosed, c.ID)
+		loaded[d.Name] = !d.EditionDate.IsZero()
+	}
+	// Every relation, stored or planned (as planned), in id order.
+	all := make([]*graph.Relation, 0, len(stored)+len(p.rels))
+	for _, r := range stored {
+		if _, ok := p.rels[r.ID]; !ok {
+			all = append(all, r)
 		}
 	}
+	for _, r := range p.rels {
+		all = append(all, r)
+	}
+	slices.SortFunc(all, func(a, b *graph.Relation) int { return strings.Compare(a.ID, b.ID) })
+	for _, r := range all {
+		if !r.ValidTo.IsZero() {
+			continue
+		}
+		for name, ok := range loaded {
+			if !ok {
+				continue
+			}
+			if end, dropped := p.droppedOn(r, name); dropped {
+				c := cloneRelation(r)
+				c.ValidTo, c.Status = end, graph.StatusEnded
+				p.rels[c.ID] = &c
+				p.relOrder = append(p.relOrder, c.ID)
+				p.plan.RelClosed = append(p.plan.RelClosed, c.ID)
+				break
+			}
+		}
+	}
+	slices.Sort(p.plan.RelClosed)
 
 	ids := make([]string, 0, len(p.planned))
 	for id := range p.planned {
@@ -649,6 +759,38 @@ func (p *planner) finish(stored []*graph.Relation, sets []*Dataset) {
 		p.plan.relWhere = append(p.plan.relWhere, where)
 		p.plan.Batch.Relations = append(p.plan.Batch.Relations, *r)
 	}
+}
+
+// droppedOn reports whether an edition of dataset after the last one that
+// lists r no longer lists it, and the date of the first such edition: r
+// ended then. A relation that starts after that date is not ended by it.
+func (p *planner) droppedOn(r *graph.Relation, dataset string) (graph.Date, bool) {
+	var last graph.Date
+	for _, o := range r.Origins {
+		if o.Dataset != dataset {
+			continue
+		}
+		d, ok := p.editions[dataset][o.Edition]
+		if !ok || d.IsZero() {
+			return graph.Date{}, false // an edition of unknown date: nothing to order by
+		}
+		if last.IsZero() || d.First() > last.First() {
+			last = d
+		}
+	}
+	if last.IsZero() {
+		return graph.Date{}, false
+	}
+	var next graph.Date
+	for _, d := range p.editions[dataset] {
+		if d.First() > last.First() && (next.IsZero() || d.First() < next.First()) {
+			next = d
+		}
+	}
+	if next.IsZero() || (!r.ValidFrom.IsZero() && r.ValidFrom.First() > next.Last()) {
+		return graph.Date{}, false
+	}
+	return next, true
 }
 
 func equalEntity(a, b *graph.Entity) bool {
@@ -772,6 +914,9 @@ func (p *Plan) Summary(w io.Writer, verbose bool) {
 	for _, s := range p.Batch.Sources {
 		srcs = append(srcs, fmt.Sprintf("%s (%s, %s)", s.Key, s.Title, s.Published))
 	}
+	for _, n := range p.Notes {
+		fmt.Fprintln(w, n)
+	}
 	list("sources", srcs)
 	list("entities created", p.Created)
 	list("records merged into existing entities", merged)
@@ -779,7 +924,7 @@ func (p *Plan) Summary(w io.Writer, verbose bool) {
 	fmt.Fprintf(w, "existing entities unchanged: %d\n", p.Unchanged)
 	list("relations created", p.RelCreated)
 	list("relations changed", p.RelUpdated)
-	list("relations closed (dropped by a newer edition)", p.RelClosed)
+	list("relations ended (dropped by a newer edition)", p.RelClosed)
 	fmt.Fprintf(w, "relations unchanged: %d\n", p.RelUnchanged)
 	list("likely matches left unmerged", likely)
 	if len(p.Dropped) > 0 {
