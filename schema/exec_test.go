@@ -3,6 +3,7 @@ package schema
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/graphql-go/graphql"
 
+	"github.com/chipgraph/chipgraph/graph"
 	"github.com/chipgraph/chipgraph/loaders"
 	"github.com/chipgraph/chipgraph/schema/schematest"
 )
@@ -280,5 +282,30 @@ func unwrapType(t graphql.Type) graphql.Type {
 		default:
 			return t
 		}
+	}
+}
+
+// TestWriteRefusalOneAnswer: the resolvers' second line of defence refuses
+// a write as Execute does, FORBIDDEN on a read-only server even for an
+// authorised request, UNAUTHENTICATED without a token.
+func TestWriteRefusalOneAnswer(t *testing.T) {
+	ro, err := New(schematest.Open(t), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	authorised := context.WithValue(context.Background(), ctxKey{}, reqInfo{authorized: true})
+	var e *apiError
+	if err := ro.apply(authorised, graph.Batch{}); !errors.As(err, &e) || e.code != CodeForbidden {
+		t.Errorf("apply on a read-only server, authorised: %v, want %s", err, CodeForbidden)
+	}
+	if _, err := ro.del(authorised, "x", graph.Batch{}); !errors.As(err, &e) || e.code != CodeForbidden {
+		t.Errorf("delete on a read-only server, authorised: %v, want %s", err, CodeForbidden)
+	}
+	rw, err := New(schematest.Open(t), Config{AllowWrites: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rw.apply(context.Background(), graph.Batch{}); !errors.As(err, &e) || e.code != CodeUnauthenticated {
+		t.Errorf("apply without a token: %v, want %s", err, CodeUnauthenticated)
 	}
 }

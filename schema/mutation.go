@@ -166,19 +166,33 @@ type deleted struct {
 	n  int
 }
 
+// writeRefusal is why a request may not write, or nil: one answer for
+// Execute's check and the resolvers' second line of defence. A request
+// without a valid token is UNAUTHENTICATED; any request to a read-only
+// server is FORBIDDEN.
+func (s *Schema) writeRefusal(authorized bool) *apiError {
+	switch {
+	case !authorized:
+		return &apiError{code: CodeUnauthenticated, msg: "mutations need an authorised request: send Authorization: Bearer <token>"}
+	case !s.cfg.AllowWrites:
+		return &apiError{code: CodeForbidden, msg: "this server is read-only"}
+	}
+	return nil
+}
+
 // apply runs a batch after re-checking, as a second line of defence, that
 // the request may write.
 func (s *Schema) apply(ctx context.Context, b graph.Batch) error {
-	if !info(ctx).authorized || !s.cfg.AllowWrites {
-		return &apiError{code: CodeUnauthenticated, msg: "mutations need an authorised request"}
+	if e := s.writeRefusal(info(ctx).authorized); e != nil {
+		return e
 	}
 	_, err := s.store.Apply(ctx, b)
 	return err
 }
 
 func (s *Schema) del(ctx context.Context, id string, b graph.Batch) (any, error) {
-	if !info(ctx).authorized || !s.cfg.AllowWrites {
-		return nil, &apiError{code: CodeUnauthenticated, msg: "mutations need an authorised request"}
+	if e := s.writeRefusal(info(ctx).authorized); e != nil {
+		return nil, e
 	}
 	res, err := s.store.Apply(ctx, b)
 	if err != nil {

@@ -269,11 +269,8 @@ func (s *Schema) Execute(ctx context.Context, req Request) *Result {
 		return fail(cloneErrors(errs)...)
 	}
 	if op.Operation == gqlast.Mutation {
-		switch {
-		case !req.Authorized:
-			return fail(newError(CodeUnauthenticated, "mutations need an authorised request: send Authorization: Bearer <token>"))
-		case !s.cfg.AllowWrites:
-			return fail(newError(CodeForbidden, "this server is read-only"))
+		if e := s.writeRefusal(req.Authorized); e != nil {
+			return fail(newError(e.code, e.msg))
 		}
 	}
 	if e := s.checkVariables(req.Variables); e != nil {

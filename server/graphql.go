@@ -34,7 +34,7 @@ const (
 	codePayloadTooLarge      = "PAYLOAD_TOO_LARGE"
 	codeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
 	codeRateLimited          = "RATE_LIMITED"
-	codeRouteNotFound        = "NOT_FOUND"
+	codeRouteNotFound        = "ROUTE_NOT_FOUND"
 	codeRequestTimeout       = "REQUEST_TIMEOUT"
 	codeServerBusy           = "SERVER_BUSY"
 )

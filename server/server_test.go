@@ -145,7 +145,7 @@ func TestStatusCodes(t *testing.T) {
 		{"multipart rejected", raw(http.MethodPost, "multipart/form-data; boundary=x", "--x--"), 415, "UNSUPPORTED_MEDIA_TYPE", legacy},
 		{"text/plain rejected", raw(http.MethodPost, "text/plain", `{"query":"{stats{entities}}"}`), 415, "UNSUPPORTED_MEDIA_TYPE", legacy},
 		{"no content type", raw(http.MethodPost, "", `{"query":"{stats{entities}}"}`), 415, "UNSUPPORTED_MEDIA_TYPE", legacy},
-		{"unknown route", httptest.NewRequest(http.MethodGet, "/nope", nil), 404, "NOT_FOUND", legacy},
+		{"unknown route", httptest.NewRequest(http.MethodGet, "/nope", nil), 404, "ROUTE_NOT_FOUND", legacy},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
