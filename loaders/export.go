@@ -257,6 +257,8 @@ type exporter struct {
 	w            *bufio.Writer
 	n            int      // elements written, to check ctx and errors now and then
 	keys         []string // scratch: an element's cited source keys
+	keyBuf       []byte   // scratch: the keys, each ended by a NUL
+	citeCache    map[string]string
 	names        []string // scratch: an element's attribute names
 }
 
@@ -265,7 +267,7 @@ func newExporter(ctx context.Context, s ExportSource, g *graph.Subgraph, opts Ex
 	if err != nil {
 		return nil, err
 	}
-	x := &exporter{ctx: ctx, store: s, g: g, opts: opts, sources: make(map[string]*graph.Source, len(srcs))}
+	x := &exporter{ctx: ctx, store: s, g: g, opts: opts, sources: make(map[string]*graph.Source, len(srcs)), citeCache: map[string]string{}}
 	for _, so := range srcs {
 		x.sources[so.Key] = so
 	}
@@ -451,21 +453,31 @@ func (x *exporter) sourceURLs(keys []string) string {
 // cite, in order of first citation, each with its key, title, publisher,
 // published date ("n.d." for an undated document, then with the date it
 // was retrieved) and URL: what an analyst needs to trace a fact without
-// the store. "" when nothing is cited.
+// the store. "" when nothing is cited. Elements citing the same sources
+// share one string (a cache per export, cleared when it grows large), so
+// an export allocates per distinct list, not per element.
 func (x *exporter) citations(keys []string, attrs []graph.Attribute) string {
-	x.keys = append(append(x.keys[:0], keys...), attrSources(attrs)...)
-	var b []byte
+	x.keys = x.keys[:0]
+	x.keyBuf = x.keyBuf[:0]
+	for _, list := range [][]string{keys, attrSources(attrs)} {
+		for _, k := range list {
+			if !slices.Contains(x.keys, k) {
+				x.keys = append(x.keys, k)
+				x.keyBuf = append(append(x.keyBuf, k...), 0)
+			}
+		}
+	}
+	if len(x.keys) == 0 {
+		return ""
+	}
+	if c, ok := x.citeCache[string(x.keyBuf)]; ok {
+		return c
+	}
+	o := exportJSONObject{b: []byte{'['}}
 	for i, k := range x.keys {
-		if slices.Contains(x.keys[:i], k) {
-			continue
+		if i > 0 {
+			o.b = append(o.b, ',')
 		}
-		if b == nil {
-			b = append(b, '[')
-		} else {
-			b = append(b, ',')
-		}
-		var o exportJSONObject
-		o.b = b
 		o.open()
 		o.str("key", k)
 		if so := x.sources[k]; so != nil {
@@ -480,12 +492,13 @@ func (x *exporter) citations(keys []string, attrs []graph.Attribute) string {
 			o.str("url", so.URL)
 		}
 		o.close()
-		b = o.b
 	}
-	if b == nil {
-		return ""
+	c := string(append(o.b, ']'))
+	if len(x.citeCache) >= 16384 {
+		clear(x.citeCache)
 	}
-	return string(append(b, ']'))
+	x.citeCache[string(x.keyBuf)] = c
+	return c
 }
 
 func exportDate(d graph.Date) string {

@@ -1,8 +1,8 @@
 package loaders
 
 import (
-	"encoding/xml"
 	"strconv"
+	"unicode/utf8"
 )
 
 // XML is written by hand, element by element, through the exporter's
@@ -10,23 +10,62 @@ import (
 
 func (x *exporter) str(s string) { x.w.WriteString(s) }
 
-// esc writes s escaped for XML text or a quoted attribute value.
-func (x *exporter) esc(s string) {
-	if !exportNeedsEscape(s) {
-		x.w.WriteString(s)
-		return
+// esc writes s escaped for a quoted XML attribute value (or text), as
+// xml.EscapeText does, without copying s.
+func (x *exporter) esc(s string) { x.escape(s, true) }
+
+// escText writes s escaped for XML character data, where quotes need no
+// escaping (exports hold much quoted JSON).
+func (x *exporter) escText(s string) { x.escape(s, false) }
+
+func (x *exporter) escape(s string, quotes bool) {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		var rep string
+		size := 1
+		switch {
+		case c == '&':
+			rep = "&amp;"
+		case c == '<':
+			rep = "&lt;"
+		case c == '>':
+			rep = "&gt;"
+		case c == '"' && quotes:
+			rep = "&#34;"
+		case c == '\'' && quotes:
+			rep = "&#39;"
+		case c == '\t':
+			rep = "&#x9;"
+		case c == '\n':
+			rep = "&#xA;"
+		case c == '\r':
+			rep = "&#xD;"
+		case c < 0x20:
+			rep = "\uFFFD"
+		case c >= utf8.RuneSelf:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			size = n
+			if (r == utf8.RuneError && n == 1) || !exportXMLChar(r) {
+				rep = "\uFFFD"
+			}
+		}
+		if rep == "" {
+			i += size
+			continue
+		}
+		x.w.WriteString(s[start:i])
+		x.w.WriteString(rep)
+		i += size
+		start = i
 	}
-	_ = xml.EscapeText(x.w, []byte(s))
+	x.w.WriteString(s[start:])
 }
 
-func exportNeedsEscape(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '&', c == '<', c == '>', c == '"', c == '\'', c < 0x20, c >= 0x80:
-			return true
-		}
-	}
-	return false
+// exportXMLChar reports whether r is a character XML 1.0 allows.
+func exportXMLChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF ||
+		r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
 }
 
 // attr writes ` name="value"`.
@@ -88,7 +127,7 @@ func (x *exporter) graphml() error {
 			x.str(p)
 			x.esc(k)
 			x.str(`">`)
-			x.esc(v)
+			x.escText(v)
 			x.str("</data>\n")
 		}
 		err := x.each(t, func(el *exportElement) error {

@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -872,5 +873,36 @@ func TestExportFtMSanctions(t *testing.T) {
 	p := huawei[i].Properties
 	if len(p["program"]) != 1 || len(p["authority"]) == 0 || len(p["listingDate"]) != 1 || len(p["startDate"]) != 1 {
 		t.Errorf("Sanction %s: %v, want program, authority, listingDate and startDate", huawei[i].ID, p)
+	}
+}
+
+// TestExportEscapeMatchesEncodingXML holds the writers' XML escaper to
+// encoding/xml's EscapeText.
+func TestExportEscapeMatchesEncodingXML(t *testing.T) {
+	for _, s := range []string{"", "plain", `a&b<c>d"e'f`, "tab\tnl\ncr\r", "ctl\x01\x1f", "华为 中芯国际",
+		"bad\xffutf8", "\uFFFE\uFFFF", "\U0001F600", "\u2028", "mixed & 中 \x00 end"} {
+		var want bytes.Buffer
+		if err := xml.EscapeText(&want, []byte(s)); err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		x := &exporter{w: bufio.NewWriter(&got)}
+		x.esc(s)
+		x.w.Flush()
+		if got.String() != want.String() {
+			t.Errorf("esc(%q) = %q, want %q", s, got.String(), want.String())
+		}
+		// As character data, quotes stay as they are and the text
+		// reads back as esc's does.
+		got.Reset()
+		x.escText(s)
+		x.w.Flush()
+		var text, back string
+		if err := xml.Unmarshal([]byte("<a>"+got.String()+"</a>"), &text); err != nil {
+			t.Errorf("escText(%q) = %q: %v", s, got.String(), err)
+		}
+		if err := xml.Unmarshal([]byte("<a>"+want.String()+"</a>"), &back); err != nil || text != back {
+			t.Errorf("escText(%q) reads back as %q, esc as %q", s, text, back)
+		}
 	}
 }
