@@ -1,6 +1,14 @@
-// Package loaders reads chipgraph data from files into graph batches and
-// writes the graph back out: the hand-curated YAML dataset (ReadCurated) and
-// N-Quads (ImportNQuads, ExportNQuads).
+// Package loaders moves chipgraph data between files and a graph.Store:
+//
+//   - the hand-curated YAML dataset (ReadCurated, ReadCuratedOS; the
+//     embedded copy with OpenCurated), validated with file:line positions;
+//   - public datasets (ReadDataset: ETO, the Consolidated Screening List,
+//     the DoD 1260H list, FollowTheMoney, node and edge CSV), resolved
+//     against what the store holds and applied as one batch (PlanLoad);
+//   - N-Quads, the store's own quads (ImportNQuads, ExportNQuads);
+//   - exports of a selection in every format (Export: GraphML, GEXF,
+//     Cytoscape.js, node-link, CSV, N-Quads, FollowTheMoney), each fact
+//     with its sources' titles, publishers and dates.
 package loaders
 
 import (

@@ -1,6 +1,9 @@
 // Package server serves chipgraph over HTTP with echo: GraphQL over HTTP at
-// /graphql, health and readiness probes, Prometheus metrics, and a GraphiQL
-// page. It maps every error to an HTTP status in one place (statusFor).
+// /graphql (with a response cache), subgraph exports in every format at
+// /export, the GraphiQL page and the /explore graph explorer (offline
+// bundles embedded in the binary), health and readiness probes and
+// Prometheus metrics, under the bounds of Config. It maps every error to
+// an HTTP status in one place (statusFor).
 package server
 
 import (
@@ -210,21 +213,9 @@ func New(store graph.Store, cfg Config, log *slog.Logger) (*Server, error) {
 // Handler returns the server's http.Handler.
 func (s *Server) Handler() http.Handler { return s.echo }
 
-// Schema returns the GraphQL schema the server executes.
-func (s *Server) Schema() *schema.Schema { return s.schema }
-
-// Serve listens on addr and serves until ctx ends, then shuts down
-// gracefully: in-flight requests get ShutdownTimeout to finish. It returns
-// nil after a shutdown caused by ctx.
-func (s *Server) Serve(ctx context.Context, addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	return s.ServeListener(ctx, ln)
-}
-
-// ServeListener is Serve on a listener the caller opened; it closes ln.
+// ServeListener serves on ln (which it closes) until ctx ends, then shuts
+// down gracefully: in-flight requests get ShutdownTimeout to finish. It
+// returns nil after a shutdown caused by ctx.
 func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:        s.echo,
