@@ -80,7 +80,7 @@ func statusFor(res *schema.Result, media string) int {
 		return http.StatusUnsupportedMediaType
 	case codeRateLimited:
 		return http.StatusTooManyRequests
-	case codeRouteNotFound:
+	case codeRouteNotFound, schema.CodeNotFound: // no such path; no such entity (/export seeds)
 		return http.StatusNotFound
 	case codeRequestTimeout:
 		return http.StatusRequestTimeout
