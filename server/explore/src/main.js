@@ -70,7 +70,7 @@ const Q_META = `{
 const Q_SEARCH = `query Search($text: String!) {
   search(text: $text, first: 10) { id name kind country }
 }`;
-const NODE_FIELDS = 'id name kind country';
+const NODE_FIELDS = 'id name kind country aliases';
 const REL_FIELDS = 'id type fromId toId status validFrom validTo firstReported category product';
 const Q_NEIGHBORHOOD = `query Neighborhood($ids: [ID!]!, $hops: Int, $types: [RelationType!], $kinds: [EntityKind!], $asOf: Date, $limit: Int) {
   neighborhood(ids: $ids, hops: $hops, types: $types, kinds: $kinds, asOf: $asOf, limit: $limit) {
@@ -88,7 +88,7 @@ const Q_PATHS = `query Paths($from: ID!, $to: ID!, $maxHops: Int, $types: [Relat
 const Q_ENTITY = `query Entity($id: ID!) {
   entity(id: $id) {
     id name kind country description aliases
-    attributes { name value unit asOf status sources { key title url } }
+    attributes { name type value unit asOf status sources { key title url } }
     externalIds { scheme value }
     sources { key title url publisher published undated retrieved }
   }
@@ -98,7 +98,7 @@ const Q_RELATION = `query Relation($from: ID!, $types: [RelationType!]) {
     relations(types: $types, direction: OUT, first: 100) {
       nodes {
         id note
-        properties { name value unit }
+        properties { name type value unit }
         sources { key title url publisher published undated retrieved }
       }
     }
@@ -218,6 +218,43 @@ function kindsArg() {
   return state.kinds.size === state.allKinds.length ? null : [...state.kinds];
 }
 
+// ----------------------------------------------- names and values at a glance
+//
+// The explorer is laid out for 1280x800: a node's label and the details
+// panel's values must read at that size.
+
+// LABEL_FONT is the page's font stack for the canvas too, so Chinese labels
+// find the CJK font the page uses.
+const LABEL_FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", "Liberation Sans", sans-serif';
+const LABEL_MAX = 24; // characters of a name drawn as it is
+
+// shortName is the label drawn under a node: its name when short, else its
+// first alias in Latin script that is shorter and not a ticker (SMIC, not
+// "Semiconductor Manufacturing International Corporation" cut off), else
+// the name without its legal form or parenthesis. The details panel
+// always gives the full name.
+function shortName(n) {
+  const name = n.name || n.id;
+  if (name.length <= LABEL_MAX) return name;
+  const alias = (n.aliases || []).find((a) => a.length >= 2 && a.length < name.length &&
+    /^[\x20-\x7E]+$/.test(a) && /[A-Za-z]/.test(a) && !/^\d{4,6}\.[A-Z]{2}$/.test(a));
+  if (alias) return alias;
+  const bare = name.replace(/\s*\([^)]*\)/g, '')
+    .replace(/,?\s+(Co\.,?\s*Ltd\.?|Corp\.?|Corporation|Inc\.?|Incorporated|Limited|Ltd\.?|Company|Holdings?)$/i, '');
+  return bare || name;
+}
+
+// displayValue writes a number of five or more digits with digit grouping
+// (862,100,000,000 rather than 862100000000); other values as they are.
+function displayValue(a) {
+  const v = String(a.value);
+  if (a.type === 'NUMBER' && /^-?\d{5,}(\.\d+)?$/.test(v)) {
+    const [whole, frac] = v.split('.');
+    return BigInt(whole).toLocaleString('en-US') + (frac ? `.${frac}` : '');
+  }
+  return v;
+}
+
 // ---------------------------------------------------------------- Cytoscape
 
 // stylesheet is the graph's style: colour and shape by kind, colour by
@@ -231,7 +268,8 @@ function stylesheet(big) {
       style: {
         'background-color': KIND_FALLBACK[0],
         shape: KIND_FALLBACK[1],
-        label: 'data(name)',
+        label: 'data(label)',
+        'font-family': LABEL_FONT,
         width: 30,
         height: 30,
         'font-size': 17,
@@ -239,7 +277,7 @@ function stylesheet(big) {
         'text-valign': 'bottom',
         'text-margin-y': 3,
         'text-wrap': big ? 'none' : 'ellipsis',
-        'text-max-width': '170px',
+        'text-max-width': '250px', // a label of LABEL_MAX characters fits whole
         'text-background-color': '#ffffff',
         'text-background-opacity': big ? 0 : 0.75,
         'text-background-padding': '1px',
@@ -274,6 +312,7 @@ function stylesheet(big) {
           'arrow-scale': 0.8,
           'curve-style': 'bezier',
           label: 'data(label)',
+          'font-family': LABEL_FONT,
           'font-size': 12,
           'min-zoomed-font-size': 7,
           color: '#444',
@@ -454,13 +493,13 @@ function draw(nodes, rels, pathRels, relayout, marks = { edges: new Map(), nodes
     const fresh = [];
     for (const n of nodes.values()) {
       const el = cy.getElementById(nid(n.id));
-      if (el.nonempty()) el.data({ name: n.name, kind: n.kind, country: n.country });
+      if (el.nonempty()) el.data({ name: n.name, label: shortName(n), kind: n.kind, country: n.country });
       else fresh.push(n);
     }
     // Positions only matter for small graphs (cose starts from them).
     const small = nodes.size <= BIG;
     const specs = fresh.map((n) => ({
-      group: 'nodes', data: { ...n, id: nid(n.id), entity: n.id }, position: small ? pos(n.id) : { x: 0, y: 0 },
+      group: 'nodes', data: { ...n, id: nid(n.id), entity: n.id, label: shortName(n) }, position: small ? pos(n.id) : { x: 0, y: 0 },
     }));
     const edges = [];
     for (const [id, r] of wantEdges) {
@@ -720,10 +759,10 @@ function entityPanel(e) {
   }
   if (e.attributes.length) {
     out.push(h('h3', null, 'Attributes'));
-    out.push(h('dl', null, e.attributes.flatMap((a) => [
-      h('dt', null, a.name),
+    out.push(h('dl', { class: 'attributes' }, e.attributes.flatMap((a) => [
+      h('dt', { title: a.name }, pretty(a.name)),
       h('dd', null,
-        a.value, a.unit ? ` ${a.unit}` : '',
+        displayValue(a), a.unit ? ` ${a.unit}` : '',
         a.asOf ? h('span', { class: 'muted' }, ` (${a.asOf})`) : null,
         a.status && a.status !== 'CONFIRMED' ? h('span', { class: 'muted' }, ` ${pretty(a.status)}`) : null,
         a.sources.map((s, i) => {
@@ -768,8 +807,8 @@ function relationPanel(r, full) {
     ['id', r.relation], ['category', r.category], ['product', r.product],
     ['valid from', validFromText(r)], ['valid to', r.validTo],
   ].filter(([, v]) => v);
-  for (const p of full?.properties || []) facts.push([p.name, p.value + (p.unit ? ` ${p.unit}` : '')]);
-  out.push(h('dl', null, facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)])));
+  for (const p of full?.properties || []) facts.push([pretty(p.name), displayValue(p) + (p.unit ? ` ${p.unit}` : '')]);
+  out.push(h('dl', { class: 'attributes' }, facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)])));
   if (full?.note) out.push(h('p', { class: 'desc' }, full.note));
   if (full?.sources.length) out.push(h('h3', null, 'Sources'), h('ul', null, full.sources.map(sourceItem)));
   return out;
