@@ -573,7 +573,7 @@ func (a SelectionArgs) Selection() (graph.Selection, error) {
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return 0, graph.Errorf(graph.CodeInvalid, name, "%s exportMust be a whole number ≥ 0, not %q", name, v)
+			return 0, graph.Errorf(graph.CodeInvalid, name, "want a whole number ≥ 0, not %q", v)
 		}
 		return n, nil
 	}
@@ -613,6 +613,40 @@ func (a SelectionArgs) Selection() (graph.Selection, error) {
 		}
 	}
 	return sel, nil
+}
+
+// ResolveSeeds returns the entity ids seeds name: each seed is an id, or
+// else a name or alias (graph.Store.Resolve, as GraphQL's entity(name:)
+// takes it), so "SMIC" and "中芯国际" give smic. A seed naming no entity is
+// CodeNotFound; one naming several is CodeInvalid, listing them. Both
+// have path "seed".
+func ResolveSeeds(ctx context.Context, s graph.Reader, seeds []string) ([]string, error) {
+	out := make([]string, 0, len(seeds))
+	for _, seed := range seeds {
+		if _, err := s.Entity(ctx, seed); err == nil {
+			out = append(out, seed)
+			continue
+		} else if graph.ErrorCode(err) != graph.CodeNotFound {
+			return nil, err
+		}
+		found, err := s.Resolve(ctx, seed)
+		if err != nil {
+			return nil, err
+		}
+		switch len(found) {
+		case 0:
+			return nil, graph.Errorf(graph.CodeNotFound, "seed", "no entity has the id, name or alias %q", seed)
+		case 1:
+			out = append(out, found[0].ID)
+		default:
+			ids := make([]string, len(found))
+			for i, e := range found {
+				ids[i] = e.ID
+			}
+			return nil, graph.Errorf(graph.CodeInvalid, "seed", "%q names %d entities (%s): give one of their ids", seed, len(found), strings.Join(ids, ", "))
+		}
+	}
+	return out, nil
 }
 
 func exportSplitList(items []string) []string {

@@ -28,7 +28,8 @@ const (
 //	/export?format=F&seed=ID&seed=ID&hops=N&types=T,..&kinds=K,..
 //	       &countries=C,..&asOf=DATE&direction=OUT|IN|BOTH&limit=N&links=edges|links
 //
-// The limits are GraphQL's Query.subgraph ones: hops at most MaxHops,
+// A seed is an entity id, name or alias (loaders.ResolveSeeds). The
+// limits are GraphQL's Query.subgraph ones: hops at most MaxHops,
 // limit 1..MaxNeighborhood (default 500), the request timeout, and the
 // /graphql rate limit. No seed selects the whole graph within the limit.
 // csv comes as a zip of nodes.csv and edges.csv. Errors found before the
@@ -90,6 +91,10 @@ func (s *Server) export(c echo.Context) error {
 	defer release()
 	if v, ok := graph.Pinned(ctx, s.store); ok {
 		setRevision(c, v.Revision())
+	}
+	if sel.Seeds, err = loaders.ResolveSeeds(ctx, s.store, sel.Seeds); err != nil {
+		code, msg := s.schema.ErrorFor(err)
+		return s.fail(c, code, msg)
 	}
 	w := &exportWriter{c: c}
 	opts := loaders.ExportOptions{LinksKey: links, Selected: func(nodes, edges int, truncated bool) {

@@ -81,6 +81,15 @@ func TestExportEndpoint(t *testing.T) {
 		t.Errorf("whole graph: %d %v", rec.Code, rec.Header())
 	}
 
+	// Seeds are ids, names or aliases, as entity(name:) takes them.
+	for _, seed := range []string{"smic", "SMIC", "%E4%B8%AD%E8%8A%AF%E5%9B%BD%E9%99%85"} { // 中芯国际
+		rec := get("format=nodelink&hops=0&seed=" + seed)
+		var g struct{ Nodes []struct{ ID string } }
+		if err := json.Unmarshal(rec.Body.Bytes(), &g); rec.Code != 200 || err != nil || len(g.Nodes) != 1 || g.Nodes[0].ID != "smic" {
+			t.Errorf("seed=%s: %d %.300s, want smic alone", seed, rec.Code, rec.Body)
+		}
+	}
+
 	// Errors: GraphQL-shaped JSON, statuses as for GraphQL.
 	for _, tc := range []struct {
 		query  string

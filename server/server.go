@@ -92,6 +92,7 @@ type Config struct {
 
 // Defaults of Config.
 const (
+	DefaultBodyLimit      = 1 << 20
 	DefaultCacheBytes     = 64 << 20
 	DefaultReadTimeout    = 10 * time.Second
 	DefaultMaxHeaderBytes = 64 << 10
@@ -120,7 +121,7 @@ func New(store graph.Store, cfg Config, log *slog.Logger) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.BodyLimit <= 0 {
-		cfg.BodyLimit = 1 << 20
+		cfg.BodyLimit = DefaultBodyLimit
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
