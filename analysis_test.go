@@ -40,7 +40,7 @@ func TestAnalysisCommands(t *testing.T) {
 		{args: []string{"exposure", "--max-hops", "7", "huawei"}, code: exitUsage, stderr: "--max-hops"},
 		{args: []string{"exposure", "--as-of", "2025-02-30", "huawei"}, code: exitUsage, stderr: "--as-of"},
 		{args: []string{"exposure", "--types", "competes-with", "huawei"}, code: exitUsage, stderr: "COMPETES_WITH"},
-		{args: []string{"exposure", "no-such-entity"}, code: exitData, stderr: `no entity "no-such-entity"`},
+		{args: []string{"exposure", "no-such-entity"}, code: exitData, stderr: `no entity has the id, name or alias "no-such-entity"`},
 		{args: []string{"timeline", "smic", "--from", "2022", "--to", "2020"}, code: exitUsage, stderr: "--from 2022 is after --to 2020"},
 		{args: []string{"diff", "2021"}, code: exitUsage, stderr: "two dates"},
 		{args: []string{"diff", "2021", "2019"}, code: exitUsage, stderr: "must be before"},

@@ -97,3 +97,20 @@ func noArgs(pos []string) error {
 	}
 	return nil
 }
+
+// splitList splits a comma-separated list, dropping blanks.
+func splitList(s string) []string {
+	var list []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			list = append(list, x)
+		}
+	}
+	return list
+}
+
+// listFlag is a flag that may be repeated; each value is kept as given.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }

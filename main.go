@@ -1,10 +1,13 @@
-// Command chipgraph serves, loads, validates, exports and counts the
-// knowledge graph of the China AI-chip ecosystem.
+// Command chipgraph serves, loads, validates, exports, counts and analyses
+// the knowledge graph of the China AI-chip ecosystem. Each command is in
+// its own file, cmd_NAME.go; what they share is here (running a command,
+// exit statuses), in flags.go, store.go (opening stores), logging.go and
+// progress.go.
 //
 //	chipgraph serve    [--addr 127.0.0.1:8080] [--data DIR] [--db DSN] [--tokens-file FILE]
-//	chipgraph load     [--format F] [--db DSN] [--dry-run] PATH...
+//	chipgraph load     [--format F] [--db DSN] [--no-curated] [--dry-run] PATH...
 //	chipgraph validate [--db DSN] [PATH...]
-//	chipgraph export   --format F [--seed ID]... [--hops N] [-o FILE] [--db DSN]
+//	chipgraph export   --format F [--seed ID|NAME]... [--hops N] [-o FILE] [--db DSN]
 //	chipgraph stats    [--json] [--db DSN]
 //	chipgraph health   [--addr 127.0.0.1:8080]
 //	chipgraph search   [--kinds K,...] TEXT...
@@ -17,8 +20,9 @@
 // Flags default to the environment: CHIPGRAPH_DB, CHIPGRAPH_ADDR,
 // CHIPGRAPH_DATA, CHIPGRAPH_TOKENS, CHIPGRAPH_LOG_LEVEL.
 //
-// Exit status: 0 ok, 1 data or validation error, 2 usage error, 3 internal
-// error.
+// Exit status: 0 ok, 1 data or validation error (a missing store
+// included), 2 usage error, 3 internal error, 4 the store's database
+// cannot be reached.
 package main
 
 import (
@@ -27,12 +31,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 
-	"github.com/cayleygraph/cayley/clog"
 	"github.com/mattn/go-isatty"
 
 	"github.com/chipgraph/chipgraph/graph"
@@ -40,10 +44,11 @@ import (
 
 // Exit statuses.
 const (
-	exitOK       = 0
-	exitData     = 1
-	exitUsage    = 2
-	exitInternal = 3
+	exitOK          = 0
+	exitData        = 1
+	exitUsage       = 2
+	exitInternal    = 3
+	exitUnavailable = 4 // the store's database (PostgreSQL) cannot be reached
 )
 
 // Environment variables that give flag defaults.
@@ -94,15 +99,21 @@ type command struct {
 	run     func(ctx context.Context, e *env, args []string) error
 }
 
+// commands are the subcommands, each defined in its cmd_NAME.go.
 func commands() []command {
-	return append([]command{
+	return []command{
 		{"serve", "run the HTTP/GraphQL server", cmdServe},
 		{"load", "load curated YAML, public datasets or N-Quads into a store, all or nothing", cmdLoad},
 		{"validate", "parse and validate curated data without writing anything", cmdValidate},
 		{"export", "write the graph or a subgraph as GraphML, GEXF, Cytoscape, node-link, CSV, N-Quads or FtM", cmdExport},
 		{"stats", "count what a store holds", cmdStats},
 		{"health", "probe a running server's /healthz (exit 0 healthy, 1 not)", cmdHealth},
-	}, analysisCommands()...) // analysis_commands.go
+		{"search", "full-text search for entities", cmdSearch},
+		{"exposure", "the sanctions reaching an entity through its supply chain", cmdExposure},
+		{"timeline", "the dated events about an entity, in order", cmdTimeline},
+		{"diff", "the relations added and ended, and attributes changed, between two dates", cmdDiff},
+		{"chokepoints", "the entities whose removal cuts off the most of China's AI chips and systems", cmdChokepoints},
+	}
 }
 
 func usage(w io.Writer) {
@@ -116,7 +127,8 @@ commands:
 	fmt.Fprintf(w, `
 Run 'chipgraph COMMAND -h' for a command's flags. Flags default to the
 environment: %s, %s, %s, %s, %s.
-Exit status: 0 ok, 1 data or validation error, 2 usage error, 3 internal error.
+Exit status: 0 ok, 1 data or validation error (a missing store included),
+2 usage error, 3 internal error, 4 the store's database cannot be reached.
 `, envDB, envAddr, envData, envTokens, envLogLevel)
 }
 
@@ -186,6 +198,10 @@ func report(e *env, name string, err error) int {
 		return exitInternal
 	}
 	code := exitCode(err)
+	if code == exitUnavailable {
+		fmt.Fprintf(e.stderr, "chipgraph %s: %s\n", name, unavailableMessage(err))
+		return code
+	}
 	if code == exitInternal {
 		if e.log != nil {
 			e.log.Error("internal error", "command", name, "err", err)
@@ -202,6 +218,9 @@ func exitCode(err error) int {
 	var u *usageError
 	if errors.As(err, &u) {
 		return exitUsage
+	}
+	if unreachable(err) {
+		return exitUnavailable
 	}
 	switch graph.ErrorCode(err) {
 	case graph.CodeInvalid, graph.CodeNotFound, graph.CodeConflict, graph.CodeUnauthorized:
@@ -236,74 +255,29 @@ func printErrors(w io.Writer, err error) {
 	}
 }
 
+// unreachable reports whether err is a failure to reach the store's
+// database over the network (refused, timed out, no such host).
+func unreachable(err error) bool {
+	var op *net.OpError
+	var dns *net.DNSError
+	return errors.As(err, &op) || errors.As(err, &dns) || errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// unavailableMessage says that the store's database cannot be reached, and
+// why, without internals.
+func unavailableMessage(err error) string {
+	msg := graph.ErrorMessage(err)
+	var op *net.OpError
+	var dns *net.DNSError
+	switch {
+	case errors.As(err, &dns):
+		msg = dns.Error()
+	case errors.As(err, &op):
+		msg = op.Error()
+	}
+	return "cannot connect to the store's database: " + msg + " (is PostgreSQL running and the --db address right?)"
+}
+
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }
-
-// setupLogging builds the logger for a command: slog text to a terminal,
-// JSON otherwise, at level (debug, info, warn, error). verbose routes cayley's
-// clog through it; otherwise cayley is silenced.
-func setupLogging(e *env, level string, verbose bool) error {
-	var lvl slog.Level
-	switch strings.ToLower(strings.TrimSpace(level)) {
-	case "", "info":
-		lvl = slog.LevelInfo
-	case "debug":
-		lvl = slog.LevelDebug
-	case "warn", "warning":
-		lvl = slog.LevelWarn
-	case "error":
-		lvl = slog.LevelError
-	default:
-		return usagef("bad log level %q (want debug, info, warn or error)", level)
-	}
-	if verbose && lvl > slog.LevelDebug {
-		lvl = slog.LevelDebug
-	}
-	opts := &slog.HandlerOptions{Level: lvl}
-	var h slog.Handler
-	if e.tty {
-		h = slog.NewTextHandler(e.stderr, opts)
-	} else {
-		h = slog.NewJSONHandler(e.stderr, opts)
-	}
-	e.log = slog.New(h)
-	clog.SetLogger(&cayleyLogger{log: e.log.With("component", "cayley"), verbose: verbose})
-	return nil
-}
-
-// cayleyLogger adapts cayley's clog to slog. Unless verbose, it drops
-// cayley's info and warning chatter and keeps its errors at debug level.
-type cayleyLogger struct {
-	log     *slog.Logger
-	verbose bool
-	v       int
-}
-
-func (c *cayleyLogger) Infof(format string, args ...any) {
-	if c.verbose {
-		c.log.Info(fmt.Sprintf(format, args...))
-	}
-}
-
-func (c *cayleyLogger) Warningf(format string, args ...any) {
-	if c.verbose {
-		c.log.Warn(fmt.Sprintf(format, args...))
-	}
-}
-
-func (c *cayleyLogger) Errorf(format string, args ...any) {
-	if c.verbose {
-		c.log.Error(fmt.Sprintf(format, args...))
-	} else {
-		c.log.Debug(fmt.Sprintf(format, args...))
-	}
-}
-
-func (c *cayleyLogger) Fatalf(format string, args ...any) {
-	c.log.Error(fmt.Sprintf(format, args...))
-	os.Exit(exitInternal)
-}
-
-func (c *cayleyLogger) V(level int) bool { return c.verbose && level <= c.v }
-func (c *cayleyLogger) SetV(level int)   { c.v = level }

@@ -567,7 +567,7 @@ func TestLoadCrash(t *testing.T) {
 			return "bolt:" + f
 		}
 		for _, p := range paths {
-			if r := chipgraph(t, "", "load", "--db", "bolt:"+f, p); r.code != 0 {
+			if r := chipgraph(t, "", "load", "--no-curated", "--db", "bolt:"+f, p); r.code != 0 {
 				t.Fatalf("load of %s: exit %d\n%s", p, r.code, r.stderr)
 			}
 		}
@@ -591,7 +591,7 @@ func TestLoadCrashPostgres(t *testing.T) {
 	loadCrash(t, func(t *testing.T, paths ...string) string {
 		dsn := pgtest.FreshSchema(t, pg)
 		for _, p := range paths {
-			if r := chipgraph(t, "", "load", "--db", dsn, p); r.code != 0 {
+			if r := chipgraph(t, "", "load", "--no-curated", "--db", dsn, p); r.code != 0 {
 				t.Fatalf("load of %s: exit %d\n%s", p, r.code, r.stderr)
 			}
 		}
@@ -650,7 +650,7 @@ func loadCrash(t *testing.T, store func(t *testing.T, paths ...string) string, f
 	} {
 		for _, d := range c.delays {
 			dsn := store(t, c.base...)
-			cmd := exec.Command(bin, "load", "--db", dsn, c.load)
+			cmd := exec.Command(bin, "load", "--no-curated", "--db", dsn, c.load)
 			cmd.Env = testEnv("CHIPGRAPH_WRITE_CHUNK=500")
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
@@ -807,39 +807,5 @@ func TestWriteFileAtomicKeepsOldOnError(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(name); string(b) != "new\n" {
 		t.Errorf("file now %q", b)
-	}
-}
-
-func TestOpenInputsMapsLines(t *testing.T) {
-	dir := t.TempDir()
-	a, b := filepath.Join(dir, "a.nq"), filepath.Join(dir, "b.nq")
-	writeFile(t, a, "l1\nl2\nl3") // no final newline
-	writeFile(t, b, "m1\nm2\n")
-	var out, errOut bytes.Buffer
-	r, name, fix, closeAll, err := openInputs(testEnvFor(&out, &errOut, nil), []string{a, b})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeAll()
-	all, _ := io.ReadAll(r)
-	if string(all) != "l1\nl2\nl3\nm1\nm2\n" {
-		t.Errorf("joined %q", all)
-	}
-	got := fix(graph.Errors{
-		graph.Errorf(graph.CodeInvalid, name+":2", "x"),
-		graph.Errorf(graph.CodeInvalid, name+":5", "y"),
-		graph.Errorf(graph.CodeInvalid, name+": relations[1]", "z"),
-	})
-	var list graph.Errors
-	if !errors.As(got, &list) || len(list) != 3 {
-		t.Fatalf("fix = %v", got)
-	}
-	for i, want := range []string{a + ":2", b + ":2", name + ": relations[1]"} {
-		if list[i].Path != want {
-			t.Errorf("path %d = %q, want %q", i, list[i].Path, want)
-		}
-	}
-	if fix(nil) != nil {
-		t.Error("fix(nil) != nil")
 	}
 }

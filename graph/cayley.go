@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -75,6 +76,17 @@ type txn interface {
 // An empty dsn means memory:. A bad dsn is CodeInvalid; a backend that cannot
 // be opened is CodeInternal with the cause in Err.
 func Open(ctx context.Context, dsn string) (*CayleyStore, error) {
+	return open(ctx, dsn, true)
+}
+
+// OpenExisting is Open for a store that must already be there: it creates
+// nothing. A missing bolt file, or a PostgreSQL schema holding no chipgraph
+// store, is CodeNotFound. memory: opens an empty store, as Open does.
+func OpenExisting(ctx context.Context, dsn string) (*CayleyStore, error) {
+	return open(ctx, dsn, false)
+}
+
+func open(ctx context.Context, dsn string, create bool) (*CayleyStore, error) {
 	const op = "graph.Open"
 	var (
 		be      backend
@@ -90,10 +102,15 @@ func Open(ctx context.Context, dsn string) (*CayleyStore, error) {
 		if path == "" {
 			return nil, &Error{Op: op, Code: CodeInvalid, Path: "db", Msg: "bolt: needs a file path, as in bolt:chipgraph.db"}
 		}
+		if !create {
+			if _, statErr := os.Stat(path); errors.Is(statErr, os.ErrNotExist) {
+				return nil, &Error{Op: op, Code: CodeNotFound, Path: path, Msg: "no store there"}
+			}
+		}
 		be, err = openBolt(ctx, path)
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		backend = "postgres"
-		be, err = openPostgres(ctx, dsn)
+		be, err = openPostgres(ctx, dsn, create)
 	default:
 		return nil, &Error{Op: op, Code: CodeInvalid, Path: "db",
 			Msg: fmt.Sprintf("unknown database %q: want memory:, bolt:PATH or postgres://...", RedactDSN(dsn))}

@@ -55,13 +55,13 @@ const keepChanges = 10_000
 
 var errLogPruned = errors.New("the change log no longer holds the changes this replica needs")
 
-func openPostgres(ctx context.Context, dsn string) (*pgBackend, error) {
+func openPostgres(ctx context.Context, dsn string, create bool) (*pgBackend, error) {
 	db, err := sql.Open("postgres", dsn)
 	if err != nil {
 		return nil, err
 	}
 	be := &pgBackend{db: db, dsn: dsn}
-	if err := be.init(ctx); err != nil {
+	if err := be.init(ctx, create); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -69,8 +69,9 @@ func openPostgres(ctx context.Context, dsn string) (*pgBackend, error) {
 }
 
 // init creates cayley's tables and chipgraph's where missing, one process
-// at a time.
-func (be *pgBackend) init(ctx context.Context) error {
+// at a time. Without create, a schema without cayley's tables holds no
+// store: CodeNotFound, and nothing is created.
+func (be *pgBackend) init(ctx context.Context, create bool) error {
 	conn, err := be.db.Conn(ctx)
 	if err != nil {
 		return err
@@ -91,6 +92,9 @@ func (be *pgBackend) init(ctx context.Context) error {
 	var exists bool
 	if err := conn.QueryRowContext(ctx, `SELECT to_regclass('quads') IS NOT NULL`).Scan(&exists); err != nil {
 		return err
+	}
+	if !exists && !create {
+		return &Error{Op: "graph.Open", Code: CodeNotFound, Path: "db", Msg: "no chipgraph store in schema " + schema + " of this database"}
 	}
 	if !exists {
 		if err := cgraph.InitQuadStore("postgres", be.dsn, nil); err != nil && !errors.Is(err, cgraph.ErrDatabaseExists) {

@@ -96,6 +96,7 @@ const (
 	DefaultCacheBytes     = 64 << 20
 	DefaultReadTimeout    = 10 * time.Second
 	DefaultMaxHeaderBytes = 64 << 10
+	DefaultMaxLag         = 5 * time.Second
 )
 
 // Server is chipgraph's HTTP server.
@@ -136,7 +137,7 @@ func New(store graph.Store, cfg Config, log *slog.Logger) (*Server, error) {
 		cfg.MaxInFlight = 8 * runtime.GOMAXPROCS(0)
 	}
 	if cfg.MaxLag <= 0 {
-		cfg.MaxLag = 5 * time.Second
+		cfg.MaxLag = DefaultMaxLag
 	}
 	if cfg.CacheBytes == 0 {
 		cfg.CacheBytes = DefaultCacheBytes
