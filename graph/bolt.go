@@ -88,7 +88,7 @@ func openBolt(ctx context.Context, path string) (*boltBackend, error) {
 	}
 	db, err := hbolt.Open(path, &bolt.Options{Timeout: 2 * time.Second})
 	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, &Error{Op: "graph.Open", Code: CodeConflict, Path: path, Msg: "the bolt file is in use by another process"}
+		return nil, &Error{Code: CodeConflict, Path: path, Msg: "the bolt file is in use by another process"}
 	}
 	if err != nil {
 		return nil, err

@@ -100,11 +100,11 @@ func open(ctx context.Context, dsn string, create bool) (*CayleyStore, error) {
 		backend = "bolt"
 		path := strings.TrimPrefix(dsn, "bolt:")
 		if path == "" {
-			return nil, &Error{Op: op, Code: CodeInvalid, Path: "db", Msg: "bolt: needs a file path, as in bolt:chipgraph.db"}
+			return nil, &Error{Code: CodeInvalid, Path: "db", Msg: "bolt: needs a file path, as in bolt:chipgraph.db"}
 		}
 		if !create {
 			if _, statErr := os.Stat(path); errors.Is(statErr, os.ErrNotExist) {
-				return nil, &Error{Op: op, Code: CodeNotFound, Path: path, Msg: "no store there"}
+				return nil, &Error{Code: CodeNotFound, Path: path, Msg: "no store there"}
 			}
 		}
 		be, err = openBolt(ctx, path)
@@ -112,7 +112,7 @@ func open(ctx context.Context, dsn string, create bool) (*CayleyStore, error) {
 		backend = "postgres"
 		be, err = openPostgres(ctx, dsn, create)
 	default:
-		return nil, &Error{Op: op, Code: CodeInvalid, Path: "db",
+		return nil, &Error{Code: CodeInvalid, Path: "db",
 			Msg: fmt.Sprintf("unknown database %q: want memory:, bolt:PATH or postgres://...", RedactDSN(dsn))}
 	}
 	if err != nil {
@@ -223,14 +223,10 @@ func (s *CayleyStore) Apply(ctx context.Context, b Batch) (ApplyResult, error) {
 		return ApplyResult{}, s.unreachable(op, err)
 	}
 	if errs := Validate(&b, cur); len(errs) > 0 {
-		for _, e := range errs {
-			e.Op = op
-		}
 		return ApplyResult{}, errs
 	}
 	pl, perr := planBatch(cur, &b, s.in)
 	if perr != nil {
-		perr.Op = op
 		return ApplyResult{}, perr
 	}
 	if pl.change.empty() {

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -98,5 +99,17 @@ func TestErrorCodes(t *testing.T) {
 	}
 	if ErrorCode(errors.New("plain")) != CodeInternal {
 		t.Error("a plain error should be internal")
+	}
+}
+
+// TestErrorPrintsOp: an internal error, which reaches only operators, says
+// which operation failed; what a client is shown never carries it.
+func TestErrorPrintsOp(t *testing.T) {
+	internal := &Error{Op: "store.Apply", Code: CodeInternal, Msg: "the bolt store rejected the write", Err: errors.New("disk full")}
+	if got, want := internal.Error(), "store.Apply: the bolt store rejected the write: disk full"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	if got := ErrorMessage(internal); strings.Contains(got, "store.Apply") {
+		t.Errorf("ErrorMessage shows the operation to a client: %q", got)
 	}
 }

@@ -39,10 +39,14 @@ var sentinels = map[Code]error{
 
 // Error is the error type returned by this package and its adapters.
 //
-// Op names the operation ("store.Apply", "load"), Path the offending item or
-// field ("entities[3].kind", "data/chips.yaml:12: relations[4].to"), Msg is a
-// human-readable message safe to show to clients (for CodeInternal it is
-// generic and the cause lives only in Err).
+// Path names the offending item or field ("entities[3].kind",
+// "data/chips.yaml:12: relations[4].to"); Msg is a human-readable message
+// safe to show to clients (for CodeInternal it is generic and the cause
+// lives only in Err). Op names the operation that failed ("store.Apply",
+// "graph.Open") and is set on internal errors only: those reach operators
+// (logs, the CLI's internal-error line), never clients, and Error prints
+// Op first so a log line says where the failure came from. An error a user
+// can act on names a file, line or field in Path instead.
 type Error struct {
 	Op   string
 	Code Code
@@ -53,6 +57,10 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
+	if e.Op != "" && e.Code == CodeInternal {
+		b.WriteString(e.Op)
+		b.WriteString(": ")
+	}
 	if e.Path != "" {
 		b.WriteString(e.Path)
 		b.WriteString(": ")
@@ -110,7 +118,7 @@ func ErrorMessage(err error) string {
 	}
 	if errors.As(err, &e) {
 		e2 := *e
-		e2.Err = nil
+		e2.Err, e2.Op = nil, ""
 		return e2.Error()
 	}
 	return err.Error()

@@ -94,7 +94,7 @@ func (be *pgBackend) init(ctx context.Context, create bool) error {
 		return err
 	}
 	if !exists && !create {
-		return &Error{Op: "graph.Open", Code: CodeNotFound, Path: "db", Msg: "no chipgraph store in schema " + schema + " of this database"}
+		return &Error{Code: CodeNotFound, Path: "db", Msg: "no chipgraph store in schema " + schema + " of this database"}
 	}
 	if !exists {
 		if err := cgraph.InitQuadStore("postgres", be.dsn, nil); err != nil && !errors.Is(err, cgraph.ErrDatabaseExists) {

@@ -349,7 +349,7 @@ func (s *CayleyStore) fullTextSearch(ctx context.Context, p *snapshot, text stri
 	const op = "store.Search"
 	key := Normalize(text)
 	if key == "" {
-		return nil, &Error{Op: op, Code: CodeInvalid, Path: "text", Msg: "search text has no letters or digits"}
+		return nil, &Error{Code: CodeInvalid, Path: "text", Msg: "search text has no letters or digits"}
 	}
 	if limit <= 0 {
 		limit = 10
@@ -388,7 +388,7 @@ func (s *CayleyStore) fullTextSearch(ctx context.Context, p *snapshot, text stri
 	}
 	switch {
 	case errors.Is(err, fulltext.ErrQueryTooLong):
-		return nil, &Error{Op: op, Code: CodeInvalid, Path: "text",
+		return nil, &Error{Code: CodeInvalid, Path: "text",
 			Msg: "search text is too long (" + strings.TrimPrefix(err.Error(), fulltext.ErrQueryTooLong.Error()+": ") + "): shorten it"}
 	case errors.Is(err, fulltext.ErrNoTerms):
 		hits = nil // only stop words: exact matches may still exist

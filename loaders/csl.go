@@ -101,7 +101,7 @@ func ReadCSL(r io.Reader, name string, opt Options) (*Dataset, error) {
 	}
 	// Drain what is left, so the digest covers the whole file.
 	if _, err := io.Copy(io.Discard, hash); err != nil {
-		return nil, &graph.Error{Op: "load", Code: graph.CodeInvalid, Path: name, Msg: "reading failed: " + err.Error()}
+		return nil, &graph.Error{Code: graph.CodeInvalid, Path: name, Msg: "reading failed: " + err.Error()}
 	}
 	return cslDataset(rows, name, hash.sum(), opt)
 }
@@ -157,7 +157,7 @@ func readCSLJSON(in io.Reader, name string, opt Options) ([]cslRow, error) {
 		if path != "" {
 			p += ": " + path
 		}
-		return &graph.Error{Op: "load", Code: graph.CodeInvalid, Path: p, Msg: msg}
+		return &graph.Error{Code: graph.CodeInvalid, Path: p, Msg: msg}
 	}
 	tok, err := dec.Token()
 	if err != nil {

@@ -303,7 +303,7 @@ func expand(fsys fs.FS, name, display string, join func(...string) string) ([]in
 		out = append(out, input{fsys, path.Join(name, e.Name()), join(display, e.Name())})
 	}
 	if len(out) == 0 {
-		return nil, &graph.Error{Op: "load", Code: graph.CodeNotFound, Path: display, Msg: "no .yaml or .yml files in directory"}
+		return nil, &graph.Error{Code: graph.CodeNotFound, Path: display, Msg: "no .yaml or .yml files in directory"}
 	}
 	return out, nil
 }
@@ -320,7 +320,11 @@ func ioError(display string, err error) error {
 	if errors.As(err, &pe) {
 		err = pe.Err
 	}
-	return &graph.Error{Op: "load", Code: code, Path: display, Msg: "cannot read", Err: err}
+	e := &graph.Error{Code: code, Path: display, Msg: "cannot read", Err: err}
+	if code == graph.CodeInternal {
+		e.Op = "loaders.ReadCurated"
+	}
+	return e
 }
 
 // read parses files into one Curated.
@@ -384,7 +388,6 @@ func (r *reader) mark(l loc, line int) {
 // report it again.
 func (r *reader) fail(l loc, line int, format string, args ...any) {
 	e := &graph.Error{
-		Op:   "load",
 		Code: graph.CodeInvalid,
 		Path: r.c.where(r.file, line, l.local),
 		Msg:  fmt.Sprintf(format, args...),

@@ -314,7 +314,7 @@ func (f *csvFile) fail(line, col int, field, format string, args ...any) *graph.
 	if field != "" {
 		p += ": " + field
 	}
-	return &graph.Error{Op: "load", Code: graph.CodeInvalid, Path: p, Msg: fmt.Sprintf(format, args...)}
+	return &graph.Error{Code: graph.CodeInvalid, Path: p, Msg: fmt.Sprintf(format, args...)}
 }
 
 // readError turns an error of encoding/csv or of the underlying reader into
@@ -335,7 +335,7 @@ func (f *csvFile) readError(err error) error {
 	if errors.Is(err, errTooLong) {
 		return f.fail(line, 1, "", "record starting here is over the limit of %d bytes (a runaway quoted field or not a CSV file?)", f.max)
 	}
-	return &graph.Error{Op: "load", Code: graph.CodeInvalid, Path: fmt.Sprintf("%s:%d", f.name, line), Msg: "reading failed: " + err.Error()}
+	return &graph.Error{Code: graph.CodeInvalid, Path: fmt.Sprintf("%s:%d", f.name, line), Msg: "reading failed: " + err.Error()}
 }
 
 // errorList collects record errors up to maxErrors.
@@ -570,7 +570,7 @@ func openError(p string, err error) error {
 	if errors.Is(err, fs.ErrNotExist) {
 		code = graph.CodeNotFound
 	}
-	return &graph.Error{Op: "load", Code: code, Path: p, Msg: "cannot open", Err: err}
+	return &graph.Error{Code: code, Path: p, Msg: "cannot open", Err: err}
 }
 
 // DetectFormat tells the format of path from its name, and for CSV and

@@ -197,7 +197,7 @@ func readFTMLines(r io.Reader, name string, opt Options) (ents []*ftmEntity, res
 		buf  []byte
 	)
 	fail := func(line, col int, format string, args ...any) *graph.Error {
-		return &graph.Error{Op: "load", Code: graph.CodeInvalid, Path: fmt.Sprintf("%s:%d:%d", name, line, col), Msg: fmt.Sprintf(format, args...)}
+		return &graph.Error{Code: graph.CodeInvalid, Path: fmt.Sprintf("%s:%d:%d", name, line, col), Msg: fmt.Sprintf(format, args...)}
 	}
 	for {
 		buf = buf[:0]
@@ -217,7 +217,7 @@ func readFTMLines(r io.Reader, name string, opt Options) (ents []*ftmEntity, res
 				continue
 			}
 			if err != nil && err != io.EOF {
-				return nil, restored, "", dates, &graph.Error{Op: "load", Code: graph.CodeInvalid, Path: fmt.Sprintf("%s:%d", name, line), Msg: "reading failed: " + err.Error()}
+				return nil, restored, "", dates, &graph.Error{Code: graph.CodeInvalid, Path: fmt.Sprintf("%s:%d", name, line), Msg: "reading failed: " + err.Error()}
 			}
 			if tooLong {
 				return nil, restored, "", dates, fail(line, 1, "line over the limit of %d bytes (not JSON lines?)", max)

@@ -63,7 +63,7 @@ func ImportNQuads(ctx context.Context, s graph.Writer, r io.Reader, name string)
 		if len(line) > 0 {
 			if q, ok, perr := parseQuadLine(line); perr != nil {
 				errs = append(errs, &graph.Error{
-					Op: "nquads.import", Code: graph.CodeInvalid,
+					Code: graph.CodeInvalid,
 					Path: fmt.Sprintf("%s:%d", name, n), Msg: perr.Error(),
 				})
 			} else if ok {
