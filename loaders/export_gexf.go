@@ -54,12 +54,7 @@ func (x *exporter) gexf() error {
 	for _, t := range []*exportTable{x.nodes, x.edges} {
 		x.str("    <" + t.domain + "s>\n")
 		err := x.each(t, func(el *exportElement) error {
-			x.str("      <" + t.domain)
-			x.attr("id", el.id)
-			if t == x.edges {
-				x.attr("source", el.from)
-				x.attr("target", el.to)
-			}
+			x.startElement("      ", t, el)
 			x.attr("label", el.values[0])
 			if t == x.edges {
 				x.attr("kind", el.class)

@@ -131,12 +131,7 @@ func (x *exporter) graphml() error {
 			x.str("</data>\n")
 		}
 		err := x.each(t, func(el *exportElement) error {
-			x.str("    <" + t.domain)
-			x.attr("id", el.id)
-			if t == x.edges {
-				x.attr("source", el.from)
-				x.attr("target", el.to)
-			}
+			x.startElement("    ", t, el)
 			x.str(">\n")
 			for i, f := range t.fields {
 				data(f, el.values[i])
@@ -151,4 +146,16 @@ func (x *exporter) graphml() error {
 	}
 	x.str("  </graph>\n</graphml>\n")
 	return nil
+}
+
+// startElement writes the start of el's node or edge element, GraphML's
+// and GEXF's alike: "<node id=…" or "<edge id=… source=… target=…",
+// leaving the tag open for more attributes.
+func (x *exporter) startElement(indent string, t *exportTable, el *exportElement) {
+	x.str(indent + "<" + t.domain)
+	x.attr("id", el.id)
+	if t == x.edges {
+		x.attr("source", el.from)
+		x.attr("target", el.to)
+	}
 }
