@@ -337,3 +337,29 @@ func TestREADMEDependencies(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMETestCommandIsCIs: the README's test command, the second of its
+// two commands, is the one .ci/run runs.
+func TestREADMETestCommandIsCIs(t *testing.T) {
+	var readmeCmd string
+	for _, c := range readmeCommands(t) {
+		if strings.HasPrefix(c, "go test") {
+			readmeCmd = strings.TrimSpace(strings.SplitN(c, "#", 2)[0])
+			break
+		}
+	}
+	ci, err := os.ReadFile(".ci/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^TEST_CMD="([^"]+)"`).FindSubmatch(ci)
+	if m == nil {
+		t.Fatal(".ci/run sets no TEST_CMD")
+	}
+	if readmeCmd != string(m[1]) {
+		t.Errorf("the README's test command is %q, .ci/run's %q", readmeCmd, m[1])
+	}
+	if !regexp.MustCompile(`(?m)^\$TEST_CMD\s*$`).Match(ci) {
+		t.Error(".ci/run does not run $TEST_CMD")
+	}
+}
