@@ -241,6 +241,9 @@ func (p *snapshot) subgraph(ctx context.Context, s Selection) (*Subgraph, error)
 	for i, n := range order {
 		g.Entities[i] = p.node(n).entity
 	}
+	if s.NoRelations {
+		return g, nil
+	}
 	// The induced relations, each once: from the out-edges of every node,
 	// or from the in-edges, whichever lists are shorter in all (a hub with
 	// thousands of edges out and a few in costs those few).

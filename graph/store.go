@@ -82,6 +82,9 @@ type Selection struct {
 	Direction Direction // zero means Both
 	AsOf      Date
 	Limit     int // 0 means no limit
+	// NoRelations leaves Subgraph.Relations empty, for callers that read
+	// only the entities.
+	NoRelations bool
 }
 
 // Subgraph is a set of entities and the relations among them. Relations only

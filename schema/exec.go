@@ -34,7 +34,8 @@ import (
 // Resolvers are graphql-go field resolvers; they get the ResolveParams
 // graphql-go would give them, except Info.FieldASTs, Info.Operation and
 // Info.Path, which are graphql-go AST values no resolver of this package
-// reads.
+// reads. A resolver that can skip work nobody asked for looks ahead with
+// selects instead.
 
 // errNull is returned up the tree when a non-null position got null: the
 // nearest nullable ancestor becomes null. The error itself was recorded
@@ -115,7 +116,8 @@ type execution struct {
 	path      []pathElem
 	requestID string
 
-	fields int // resolved so far
+	fields  int        // resolved so far
+	current *fieldPlan // the field being resolved, for selects
 
 	// introBudget is what the complexity limit leaves for the objects
 	// introspection produces (limits.go); introObjects counts them.
@@ -137,11 +139,12 @@ func (s *Schema) execute(ctx context.Context, d *document, op *gqlast.OperationD
 		released = true
 	}
 	x := &execution{
-		s: s, ctx: ctx, d: d, vars: vars, requestID: requestID, introBudget: introBudget,
+		s: s, d: d, vars: vars, requestID: requestID, introBudget: introBudget,
 		shared: !d.varDirectives,
 		buf:    (*buf)[:0],
 		path:   make([]pathElem, 0, 16),
 	}
+	x.ctx = context.WithValue(ctx, execKey{}, x)
 	defer func() {
 		// The resolvers recover their own panics (safe); this is for the
 		// executor's.
@@ -506,6 +509,7 @@ func (x *execution) field(obj *graphql.Object, p *fieldPlan, source any) error {
 		x.fieldError(p, userError("%v", argsErr))
 		return x.null(p.def)
 	}
+	x.current = p
 	v, err := p.def.Resolve(graphql.ResolveParams{Source: source, Args: args, Info: p.info, Context: x.ctx})
 	if err != nil {
 		if x.ctx.Err() != nil {
@@ -515,6 +519,48 @@ func (x *execution) field(obj *graphql.Object, p *fieldPlan, source any) error {
 		return x.null(p.def)
 	}
 	return x.value(p.def.Type, p, v)
+}
+
+type execKey struct{}
+
+// selects reports whether the selection set of the field p resolves names
+// a field called name, directly or through fragments. It errs on the side
+// of true: a field under @skip or in a fragment for another type counts,
+// and outside the executor the answer is always true. Resolvers use it to
+// skip work whose result no one asked for.
+func selects(p graphql.ResolveParams, name string) bool {
+	x, ok := p.Context.Value(execKey{}).(*execution)
+	if !ok || x.current == nil {
+		return true
+	}
+	for _, f := range x.current.fields {
+		if selectionNames(f.SelectionSet, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// selectionNames: validation has rejected fragment cycles and bounded the
+// depth, so the walk ends.
+func selectionNames(set gqlast.SelectionSet, name string) bool {
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *gqlast.Field:
+			if sel.Name == name {
+				return true
+			}
+		case *gqlast.InlineFragment:
+			if selectionNames(sel.SelectionSet, name) {
+				return true
+			}
+		case *gqlast.FragmentSpread:
+			if sel.Definition == nil || selectionNames(sel.Definition.SelectionSet, name) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // null writes null for a field that failed, or gives errNull when its

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -308,4 +309,62 @@ func TestWriteRefusalOneAnswer(t *testing.T) {
 	if err := rw.apply(context.Background(), graph.Batch{}); !errors.As(err, &e) || e.code != CodeUnauthenticated {
 		t.Errorf("apply without a token: %v, want %s", err, CodeUnauthenticated)
 	}
+}
+
+// TestSubgraphLookahead: a neighbourhood finds the relations among its
+// nodes only when the query asks for them (selects), however it asks.
+func TestSubgraphLookahead(t *testing.T) {
+	store := &selectionRecorder{Store: schematest.Open(t)}
+	s, err := New(store, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(q string) map[string]any {
+		t.Helper()
+		res := s.Execute(context.Background(), Request{Query: q})
+		if len(res.Errors) > 0 {
+			t.Fatalf("%s: %+v", q, res.Errors)
+		}
+		var out struct{ Data map[string]any }
+		if err := json.Unmarshal([]byte(`{"data":`+string(res.Data)+`}`), &out); err != nil {
+			t.Fatal(err)
+		}
+		return out.Data["n"].(map[string]any)
+	}
+	const args = `(ids:["huawei"], hops:2)`
+	want := run(`{n: neighborhood` + args + `{nodes{id} relations{id}}}`)
+	if len(want["relations"].([]any)) == 0 {
+		t.Fatal("no relations to look for")
+	}
+	for _, q := range []string{
+		`{n: neighborhood` + args + `{nodes{id} ... on Subgraph{relations{id}}}}`,
+		`{n: neighborhood` + args + `{nodes{id} ...F}} fragment F on Subgraph{...G} fragment G on Subgraph{relations{id}}`,
+		`{n: neighborhood` + args + `{nodes{id} relations @skip(if:false){id}}}`,
+		`{n: subgraph(seeds:["huawei"], hops:2){nodes{id} relations{id}}}`,
+	} {
+		if got := run(q); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %v\nwant %v", q, got, want)
+		}
+	}
+	if store.last.NoRelations {
+		t.Error("the store was asked for no relations, yet the query named them")
+	}
+	got := run(`{n: neighborhood` + args + `{nodes{id} truncated}}`)
+	if !reflect.DeepEqual(got["nodes"], want["nodes"]) {
+		t.Errorf("nodes alone: %v, want %v", got["nodes"], want["nodes"])
+	}
+	if !store.last.NoRelations {
+		t.Error("the store was asked for relations no one selected")
+	}
+}
+
+// selectionRecorder keeps the last selection asked of the store.
+type selectionRecorder struct {
+	graph.Store
+	last graph.Selection
+}
+
+func (r *selectionRecorder) Subgraph(ctx context.Context, sel graph.Selection) (*graph.Subgraph, error) {
+	r.last = sel
+	return r.Store.Subgraph(ctx, sel)
 }

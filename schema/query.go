@@ -274,6 +274,9 @@ func (s *Schema) subgraph(p graphql.ResolveParams, seeds, countries []string) (a
 		Direction: argDirection(p),
 		AsOf:      argDate(p, "asOf"),
 		Limit:     limit,
+		// Most clients that ask only for nodes draw them or list them:
+		// finding the relations among them is most of the walk's cost.
+		NoRelations: !selects(p, "relations"),
 	})
 }
 

@@ -416,6 +416,17 @@ func testSubgraph(t *testing.T, b Backend) {
 				t.Errorf("%s: relation %s leaves the subgraph", tt.name, r.ID)
 			}
 		}
+		// NoRelations: the same entities in the same order, and no relations.
+		sel := tt.sel
+		sel.NoRelations = true
+		bare, err := s.Subgraph(ctx, sel)
+		if err != nil {
+			t.Fatalf("%s, no relations: %v", tt.name, err)
+		}
+		if !slices.Equal(entityIDs(bare.Entities), entityIDs(g.Entities)) || len(bare.Relations) != 0 || bare.Truncated != g.Truncated {
+			t.Errorf("%s, no relations: entities %v, %d relations, truncated %v; want %v, 0, %v",
+				tt.name, entityIDs(bare.Entities), len(bare.Relations), bare.Truncated, entityIDs(g.Entities), g.Truncated)
+		}
 	}
 	_, err := s.Subgraph(ctx, graph.Selection{Seeds: []string{"ghost"}})
 	wantCode(t, err, graph.CodeNotFound)
