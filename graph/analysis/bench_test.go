@@ -204,8 +204,10 @@ func BenchmarkSearch3Words(b *testing.B) {
 	// query: "alias company 4711", "alias comapny 4711".
 	r := rand.New(rand.NewPCG(3, 3))
 	queries := make([]string, 1024)
+	want := make([]string, len(queries))
 	for i := range queries {
 		e := benchBatch.Entities[r.IntN(len(benchBatch.Entities))]
+		want[i] = e.ID
 		q := e.Aliases[0]
 		if i%4 >= 2 {
 			f := strings.Fields(q)
@@ -216,12 +218,22 @@ func BenchmarkSearch3Words(b *testing.B) {
 		}
 		queries[i] = q
 	}
+	found := 0
 	graphtest.Compare(b, "scan", "search",
 		func(i int) { nameScan(strings.Fields(queries[i%len(queries)])) },
 		func(i int) {
-			_, err := benchStore.Search(ctx, queries[i%len(queries)], nil, 10)
+			hits, err := benchStore.Search(ctx, queries[i%len(queries)], nil, 10)
 			must(b, err)
+			for _, h := range hits {
+				if h.Entity.ID == want[i%len(queries)] {
+					found++
+					break
+				}
+			}
 		})
+	// The entity the words name is among the ten hits: the share of
+	// queries where it is.
+	b.ReportMetric(float64(found)/float64(b.N), "found")
 	b.ReportMetric(build.Seconds(), "index-build-s")
 	b.ReportMetric(float64(mem)/(1<<20), "index-MiB")
 }

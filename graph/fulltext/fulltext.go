@@ -368,12 +368,12 @@ func (x *Index) build(ctx context.Context, terms []string, key string) (query.Qu
 		// Typos in words only: 4712 is another model than 4711, not a
 		// misspelling of it.
 		if n >= 4 && !isCJK(t) && !hasDigit(t) && !namesCommon {
-			fq := query.NewFuzzyQuery(t)
-			fq.SetField(fieldNames)
-			fq.SetFuzziness(fuzziness(n))
-			fq.SetPrefix(1)
-			fq.SetBoost(weights[fieldNames] / 2)
-			ralts = append(ralts, fq)
+			fr, fc, err := fuzzyAlternatives(r, t, fuzziness(n), common)
+			if err != nil {
+				return nil, err
+			}
+			ralts = append(ralts, fr...)
+			calts = append(calts, fc...)
 		}
 		// The last word as a prefix, for search as you type; a single
 		// letter only on a small index, where it cannot match most of it.
@@ -415,6 +415,47 @@ func (x *Index) build(ctx context.Context, terms []string, key string) (query.Qu
 		return query.NewDisjunctionQuery(append(rare, boost...)), nil
 	}
 	return query.NewBooleanQuery([]query.Query{query.NewDisjunctionQuery(rare)}, append(commons, boost...), nil), nil
+}
+
+// maxFuzzyTerms bounds the name words one misspelt word may stand for.
+const maxFuzzyTerms = 256
+
+// fuzzyAlternatives is the name words within fuzz edits of t sharing its
+// first letter, each scored as bleve's fuzzy query scores it (half the
+// names' weight over 1 + the edits). Unlike that query it splits them: a
+// common word among them only scores the documents other words find, as a
+// common word of the text does, so that a typo of a common word ("comapny"
+// on a graph where every name says "company") does not make the query
+// visit most of the index.
+func fuzzyAlternatives(r index.IndexReader, t string, fuzz int, common func(term, field string) bool) (rare, commons []query.Query, err error) {
+	fr, ok := r.(index.IndexReaderFuzzy)
+	if !ok {
+		return nil, nil, fmt.Errorf("fulltext: the index reader has no fuzzy dictionary")
+	}
+	_, size := utf8.DecodeRuneInString(t)
+	dict, _, err := fr.FieldDictFuzzyAutomaton(fieldNames, t, fuzz, t[:size])
+	if err != nil {
+		return nil, nil, err
+	}
+	defer dict.Close()
+	for n := 0; n < maxFuzzyTerms; n++ {
+		e, err := dict.Next()
+		if err != nil {
+			return nil, nil, err
+		}
+		if e == nil {
+			break
+		}
+		tq := query.NewTermQuery(e.Term)
+		tq.SetField(fieldNames)
+		tq.SetBoost(weights[fieldNames] / 2 / float64(e.EditDistance+1))
+		if common(e.Term, fieldNames) {
+			commons = append(commons, tq)
+		} else {
+			rare = append(rare, tq)
+		}
+	}
+	return rare, commons, nil
 }
 
 // fuzziness is the edits allowed for a word of n letters.

@@ -3,6 +3,7 @@ package fulltext_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -85,5 +86,39 @@ func TestSearchRanking(t *testing.T) {
 	}
 	if got := first(fulltext.Query{Text: "HBM supplier"}); got != "" {
 		t.Errorf("deleted document still found: %q", got)
+	}
+}
+
+// TestSearchTypoOfCommonWord: a misspelt common word ("comapny" where
+// every name says "company") only scores what the other words find, and
+// the entity they name still comes first; a typo in a rare word still
+// finds it alone.
+func TestSearchTypoOfCommonWord(t *testing.T) {
+	x, err := fulltext.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	var docs []fulltext.Doc
+	for i := range 3000 { // over the index's floor for common words
+		id := fmt.Sprintf("c%d", i)
+		docs = append(docs, fulltext.Doc{ID: id, Kind: "COMPANY", Names: []string{fmt.Sprintf("Alias Company %d", i)}})
+	}
+	docs = append(docs, fulltext.Doc{ID: "zhaoxin", Kind: "COMPANY", Names: []string{"Zhaoxin Company"}})
+	if err := x.Update(docs, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ text, want string }{
+		{"alias comapny 2711", "c2711"},
+		{"alias company 2711", "c2711"},
+		{"zhaoxn comapny", "zhaoxin"},
+	} {
+		hits, err := x.Search(context.Background(), fulltext.Query{Text: tt.text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) == 0 || hits[0].ID != tt.want {
+			t.Errorf("%q: hits %v, want %s first", tt.text, hits, tt.want)
+		}
 	}
 }
