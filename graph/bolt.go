@@ -48,6 +48,7 @@ import (
 type boltBackend struct {
 	qs   cgraph.QuadStore
 	meta *metaKV
+	db   *bolt.DB
 	// unfinished is set when a switched write could not delete all it
 	// should; the next write finishes it first.
 	unfinished bool
@@ -72,8 +73,12 @@ func envInt(name string, def int) int {
 var (
 	boltBucket       = []byte("chipgraph")
 	keyRevision      = kv.Key{boltBucket, []byte("revision")}
+	keyValueBuckets  = kv.Key{boltBucket, []byte("value-buckets")}
 	journalBucket    = []byte("chipgraph_journal")
 	keyJournalCommit = kv.Key{journalBucket, []byte("commit")}
+	// keyJournalUndoAll marks a staged write into an empty store: undoing
+	// it deletes every quad.
+	keyJournalUndoAll = kv.Key{journalBucket, []byte("undo-all")}
 )
 
 func journalKey(kind string, n int) kv.Key {
@@ -86,7 +91,10 @@ func openBolt(ctx context.Context, path string) (*boltBackend, error) {
 			return nil, err
 		}
 	}
-	db, err := hbolt.Open(path, &bolt.Options{Timeout: 2 * time.Second})
+	// Map 1 GiB of address space from the start (not memory: pages are
+	// read in as touched), so that a growing file is rarely remapped: a
+	// remap inside a write copies every page the write holds.
+	db, err := hbolt.Open(path, &bolt.Options{Timeout: 2 * time.Second, InitialMmapSize: 1 << 30})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, &Error{Code: CodeConflict, Path: path, Msg: "the bolt file is in use by another process"}
 	}
@@ -98,17 +106,56 @@ func openBolt(ctx context.Context, path string) (*boltBackend, error) {
 		db.Close()
 		return nil, err
 	}
-	qs, err := ckv.New(meta, nil)
+	// No bloom filters. cayley sizes each for 100M entries (75 MB): one
+	// of the quads, filled at open by reading every quad in the file, and
+	// on an empty store three more for a load. chipgraph reads the file
+	// only at open and writes quads it has checked against its records;
+	// without the filters cayley asks its indexes instead.
+	qs, err := ckv.New(meta, cgraph.Options{ckv.OptNoBloom: true})
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	be := &boltBackend{qs: qs, meta: meta}
+	be := &boltBackend{qs: qs, meta: meta, db: db.DB()}
 	if err := be.recover(ctx); err != nil {
 		qs.Close()
 		return nil, &Error{Op: "graph.Open", Code: CodeInternal, Msg: "cannot finish an interrupted write to the bolt store", Err: err}
 	}
 	return be, nil
+}
+
+// createValueBuckets gives the file all of the 131,072 buckets cayley
+// keeps its values and their reference counts in (one per first two bytes
+// of a value's hash, named as cayley's kv package names them), in order
+// and in one transaction, once: before the first staged write. Otherwise
+// a load creates them one by one as it meets new hashes, and each insert
+// into the root bucket moves its whole list (a tenth of the time of a
+// load into an empty file). It takes about a second, which a small store
+// never pays; cayley's own "upfront" option takes 256 transactions.
+func (be *boltBackend) createValueBuckets(ctx context.Context) error {
+	done := false
+	err := kv.View(ctx, be.meta.KV, func(tx kv.Tx) error {
+		_, err := tx.Get(ctx, keyValueBuckets)
+		done = err == nil
+		if errors.Is(err, kv.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil || done {
+		return err
+	}
+	defer dropPages(be.db)
+	return kv.Update(ctx, be.meta.KV, func(tx kv.Tx) error {
+		for _, prefix := range []byte{'n', 'v'} {
+			for i := range 256 * 256 {
+				if err := kv.CreateBucket(ctx, tx, kv.Key{{prefix, byte(i >> 8), byte(i)}}); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.Put(ctx, keyValueBuckets, []byte{1})
+	})
 }
 
 func (be *boltBackend) close() error { return be.qs.Close() }
@@ -125,8 +172,19 @@ func (be *boltBackend) read(ctx context.Context, fn func(quad.Quad) error) (int,
 	if err != nil {
 		return 0, 0, err
 	}
-	return int(st.Quads.Value), rev, eachQuad(ctx, be.qs, quad.Predicate, predRecord, fn)
+	// Reading touches every page of the file: let them go as it goes.
+	defer dropPages(be.db)
+	n := 0
+	return int(st.Quads.Value), rev, eachQuad(ctx, be.qs, quad.Predicate, predRecord, func(q quad.Quad) error {
+		if n++; n%dropEvery == 0 {
+			dropPages(be.db)
+		}
+		return fn(q)
+	})
 }
+
+// dropEvery is how many records a read takes between dropPages.
+const dropEvery = 2048
 
 // eachQuad calls fn with every quad of qs whose direction d is v (every
 // quad when v is nil).
@@ -244,11 +302,23 @@ func loosesAddedNode(ds []cgraph.Delta) bool {
 
 // writeStaged writes a plan through the journal (see boltBackend).
 func (be *boltBackend) writeStaged(ctx context.Context, pl *plan, rev uint64) error {
+	if err := be.createValueBuckets(ctx); err != nil {
+		return err
+	}
 	var adds, dels []cgraph.Delta
 	nAdd, nDel := 0, 0
 	var journal []metaOp // deletes listed, to go with the next transaction
+	// A write into an empty store lists none of its adds: undoing it
+	// empties the store. That is what a first load is, and listing its
+	// quads would write them twice.
+	if pl.old.quads == 0 {
+		journal = append(journal, metaOp{keyJournalUndoAll, []byte{1}})
+	}
 	flushAdds := func() error {
-		ops := append(journal, metaOp{journalKey("add", nAdd), nquadsText(adds)})
+		ops := journal
+		if pl.old.quads > 0 {
+			ops = append(ops, metaOp{journalKey("add", nAdd), nquadsText(adds)})
+		}
 		journal = nil
 		nAdd++
 		err := be.apply(adds, cgraph.IgnoreOpts{}, ops...)
@@ -323,19 +393,27 @@ func (be *boltBackend) recover(ctx context.Context) error {
 		return err
 	}
 	var keys []kv.Key
-	committed := false
+	committed, undoAll := false, false
 	err := kv.View(ctx, be.meta.KV, func(tx kv.Tx) error {
 		return kv.Each(ctx, tx, func(k kv.Key, _ kv.Value) error {
-			if k.Compare(keyJournalCommit) == 0 {
+			switch {
+			case k.Compare(keyJournalCommit) == 0:
 				committed = true
-			} else {
+			case k.Compare(keyJournalUndoAll) == 0:
+				undoAll = true
+			default:
 				keys = append(keys, k.Clone())
 			}
 			return nil
 		}, options.WithPrefixKV(kv.Key{journalBucket, nil}))
 	})
-	if err != nil || (len(keys) == 0 && !committed) {
+	if err != nil || (len(keys) == 0 && !committed && !undoAll) {
 		return err
+	}
+	if undoAll && !committed {
+		if err := be.deleteAll(ctx); err != nil {
+			return err
+		}
 	}
 	// Finish: delete what the del entries list. Undo: delete what the add
 	// entries list. Either way the other kind is dropped.
@@ -373,11 +451,38 @@ func (be *boltBackend) recover(ctx context.Context) error {
 	if committed {
 		drop = append(drop, metaOp{key: keyJournalCommit})
 	}
+	if undoAll {
+		drop = append(drop, metaOp{key: keyJournalUndoAll})
+	}
 	if err := be.putMeta(ctx, drop...); err != nil {
 		return err
 	}
 	be.unfinished = false
 	return nil
+}
+
+// deleteAll deletes every quad, a chunk per transaction (see
+// keyJournalUndoAll).
+func (be *boltBackend) deleteAll(ctx context.Context) error {
+	errFull := errors.New("chunk full")
+	for {
+		var ds []cgraph.Delta
+		err := eachQuad(ctx, be.qs, quad.Any, nil, func(q quad.Quad) error {
+			if ds = append(ds, cgraph.Delta{Quad: q, Action: cgraph.Delete}); len(ds) >= writeChunk {
+				return errFull
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errFull) {
+			return err
+		}
+		if len(ds) == 0 {
+			return nil
+		}
+		if err := be.apply(ds, cgraph.IgnoreOpts{IgnoreMissing: true}); err != nil {
+			return err
+		}
+	}
 }
 
 // pendingIRI marks a two-phase write of chipgraph versions before the
@@ -414,6 +519,7 @@ func (be *boltBackend) apply(ds []cgraph.Delta, opts cgraph.IgnoreOpts, ops ...m
 	}
 	be.meta.pending = ops
 	defer func() { be.meta.pending = nil }()
+	defer dropPages(be.db)
 	return be.qs.ApplyDeltas(ds, opts)
 }
 
@@ -425,6 +531,7 @@ func (be *boltBackend) putMeta(ctx context.Context, ops ...metaOp) error {
 	if be.crash() {
 		return errSimulatedCrash
 	}
+	defer dropPages(be.db)
 	return kv.Update(ctx, be.meta.KV, func(tx kv.Tx) error { return writeOps(ctx, tx, ops) })
 }
 

@@ -153,7 +153,24 @@ func RedactDSN(dsn string) string {
 // rebuild reads every record from the backend into a new snapshot.
 func (s *CayleyStore) rebuild(ctx context.Context) (*snapshot, error) {
 	b := newSnapshot(s).edit()
-	var rels []*Relation
+	p := b.p
+	// put adds a relation once both its endpoints are in; the backend
+	// gives records in any order (usually entities first).
+	put := func(r *Relation) bool {
+		from, okFrom := p.nodeIDs.get(r.From)
+		to, okTo := p.nodeIDs.get(r.To)
+		if !okFrom || !okTo {
+			return false
+		}
+		b.putRelation(s.in.adoptRelation(r, func(id string) string {
+			if id == r.From {
+				return p.node(from).entity.ID
+			}
+			return p.node(to).entity.ID
+		}))
+		return true
+	}
+	var later []*Relation
 	var bad Errors
 	quads, rev, err := s.be.read(ctx, func(q quad.Quad) error {
 		rec, err := decodeRecord(q)
@@ -167,10 +184,11 @@ func (s *CayleyStore) rebuild(ctx context.Context) (*snapshot, error) {
 		case *Source:
 			b.putSource(s.in.source(r))
 		case *Entity:
-			b.putEntity(s.in.entity(r))
+			b.putEntity(s.in.adoptEntity(r))
 		case *Relation:
-			// Endpoints first: the backend gives records in any order.
-			rels = append(rels, r)
+			if !put(r) {
+				later = append(later, r)
+			}
 		}
 		return nil
 	})
@@ -180,21 +198,12 @@ func (s *CayleyStore) rebuild(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, &Error{Op: "graph.Open", Code: CodeInternal, Msg: "cannot read the " + s.backend + " store", Err: err}
 	}
-	p := b.p
-	for i, r := range rels {
-		from, okFrom := p.nodeIDs.get(r.From)
-		to, okTo := p.nodeIDs.get(r.To)
-		if !okFrom || !okTo {
+	for i, r := range later {
+		if !put(r) {
 			return nil, &Error{Op: "graph.Open", Code: CodeInternal,
 				Msg: fmt.Sprintf("the %s store holds relation %q with a missing endpoint", s.backend, r.ID)}
 		}
-		b.putRelation(s.in.relation(r, func(id string) string {
-			if id == r.From {
-				return p.node(from).entity.ID
-			}
-			return p.node(to).entity.ID
-		}))
-		rels[i] = nil
+		later[i] = nil
 	}
 	p.quads = quads
 	return b.finish(rev), nil
@@ -302,10 +311,10 @@ func (s *CayleyStore) own(c *changeSet, p *snapshot) *changeSet {
 		c.Sources[i] = s.in.source(src)
 	}
 	for i, e := range c.Entities {
-		c.Entities[i] = s.in.entity(e)
+		c.Entities[i] = s.in.adoptEntity(e)
 	}
 	for i, r := range c.Relations {
-		c.Relations[i] = s.in.relation(r, func(id string) string {
+		c.Relations[i] = s.in.adoptRelation(r, func(id string) string {
 			if n, ok := p.nodeIDs.get(id); ok {
 				return p.node(n).entity.ID
 			}

@@ -127,6 +127,23 @@ func TestStagedWriteCrash(t *testing.T) {
 		change.Relations = append(change.Relations, Relation{Type: Designs, From: fmt.Sprintf("e%d", i), To: fmt.Sprintf("n%d", i),
 			Status: StatusConfirmed, Sources: src})
 	}
+	t.Run("update", func(t *testing.T) { crashDuringWrite(t, base, change) })
+	// A load into an empty store lists none of its adds in the journal:
+	// undoing it deletes every quad.
+	load := base
+	load.Entities = slices.Clone(load.Entities)
+	for _, e := range change.Entities {
+		if !slices.ContainsFunc(load.Entities, func(x Entity) bool { return x.ID == e.ID }) {
+			load.Entities = append(load.Entities, e)
+		}
+	}
+	load.Relations = append(slices.Clone(load.Relations), change.Relations...)
+	t.Run("load into an empty store", func(t *testing.T) { crashDuringWrite(t, Batch{}, load) })
+}
+
+// crashDuringWrite applies base to a new bolt file, then change to copies
+// of it, crashing before each transaction in turn.
+func crashDuringWrite(t *testing.T, base, change Batch) {
 	dir := t.TempDir()
 	state := func(s *CayleyStore) (Stats, []string) {
 		st, err := s.Stats(ctx)
@@ -153,6 +170,10 @@ func TestStagedWriteCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	oldStats, oldQuads := state(s)
+	// Made once here rather than by each crash's first staged write.
+	if err := s.be.(*boltBackend).createValueBuckets(ctx); err != nil {
+		t.Fatal(err)
+	}
 	s.Close()
 	baseFile, err := os.ReadFile(ref)
 	if err != nil {

@@ -170,14 +170,19 @@ func planBatch(p *snapshot, b *Batch, in *interner) (*plan, *Error) {
 		}
 	}
 	// Relations point at their endpoints' own id strings.
+	var created map[string]string
 	endpoint := func(id string) string {
 		if n, ok := p.nodeIDs.get(id); ok {
 			return p.node(n).entity.ID
 		}
-		for _, e := range c.Entities {
-			if e.ID == id {
-				return e.ID
+		if created == nil {
+			created = make(map[string]string, len(c.Entities))
+			for _, e := range c.Entities {
+				created[e.ID] = e.ID
 			}
+		}
+		if own, ok := created[id]; ok {
+			return own
 		}
 		return id
 	}
@@ -424,59 +429,71 @@ func (in *interner) keys(list []string) []string {
 	return v
 }
 
+// attrs interns the strings of list in place; nil for an empty list.
 func (in *interner) attrs(list []Attribute) []Attribute {
 	if len(list) == 0 {
 		return nil
 	}
-	// Copy whole records, then replace what is interned or shared, so a
-	// field added to a record is kept without a change here.
-	out := slices.Clone(list)
-	for i := range out {
-		a := &out[i]
+	for i := range list {
+		a := &list[i]
 		a.Name, a.Type, a.Unit = in.str(a.Name), AttrType(in.str(string(a.Type))), in.str(a.Unit)
 		a.Status, a.Sources = Status(in.str(string(a.Status))), in.keys(a.Sources)
 	}
-	return out
+	return list
 }
 
 func (in *interner) origins(list []Origin) []Origin {
 	if len(list) == 0 {
 		return nil
 	}
-	out := slices.Clone(list)
-	for i := range out {
-		out[i].Dataset, out[i].Edition = in.str(out[i].Dataset), in.str(out[i].Edition)
+	for i := range list {
+		list[i].Dataset, list[i].Edition = in.str(list[i].Dataset), in.str(list[i].Edition)
 	}
-	return out
+	return list
 }
 
+// entity returns the store's own copy of e. Records are copied whole and
+// then what is interned or shared is replaced, so a field added to a
+// record is kept without a change here.
 func (in *interner) entity(e *Entity) *Entity {
 	c := *e
-	c.Kind, c.Country = Kind(in.str(string(e.Kind))), in.str(e.Country)
-	c.Attributes, c.Sources, c.Origins = in.attrs(e.Attributes), in.keys(e.Sources), in.origins(e.Origins)
-	c.Aliases = nil
-	if len(e.Aliases) > 0 {
-		c.Aliases = slices.Clone(e.Aliases)
-	}
-	c.ExternalIDs = nil
-	if len(e.ExternalIDs) > 0 {
-		c.ExternalIDs = slices.Clone(e.ExternalIDs)
-		for i := range c.ExternalIDs {
-			c.ExternalIDs[i].Scheme = in.str(c.ExternalIDs[i].Scheme)
-		}
-	}
-	return &c
+	c.Attributes, c.Origins = slices.Clone(e.Attributes), slices.Clone(e.Origins)
+	c.Aliases, c.ExternalIDs = slices.Clone(e.Aliases), slices.Clone(e.ExternalIDs)
+	return in.adoptEntity(&c)
 }
 
-// relation copies r, with its default id filled in and its endpoints as
-// endpoint gives them.
+// adoptEntity interns, in place, the strings of e, a record nothing else
+// holds (decoded from the backend, or copied by entity).
+func (in *interner) adoptEntity(e *Entity) *Entity {
+	e.Kind, e.Country = Kind(in.str(string(e.Kind))), in.str(e.Country)
+	e.Attributes, e.Sources, e.Origins = in.attrs(e.Attributes), in.keys(e.Sources), in.origins(e.Origins)
+	if len(e.Aliases) == 0 {
+		e.Aliases = nil
+	}
+	if len(e.ExternalIDs) == 0 {
+		e.ExternalIDs = nil
+	}
+	for i := range e.ExternalIDs {
+		e.ExternalIDs[i].Scheme = in.str(e.ExternalIDs[i].Scheme)
+	}
+	return e
+}
+
+// relation returns the store's own copy of r, with its default id filled
+// in and its endpoints as endpoint gives them.
 func (in *interner) relation(r *Relation, endpoint func(string) string) *Relation {
 	c := *r
-	c.ID, c.Type = relationID(r), RelationType(in.str(string(r.Type)))
-	c.From, c.To = endpoint(r.From), endpoint(r.To)
-	c.Category, c.Product, c.Status = in.str(r.Category), in.str(r.Product), Status(in.str(string(r.Status)))
-	c.Properties, c.Sources, c.Origins = in.attrs(r.Properties), in.keys(r.Sources), in.origins(r.Origins)
-	return &c
+	c.Properties, c.Origins = slices.Clone(r.Properties), slices.Clone(r.Origins)
+	return in.adoptRelation(&c, endpoint)
+}
+
+// adoptRelation is relation for a record nothing else holds, in place.
+func (in *interner) adoptRelation(r *Relation, endpoint func(string) string) *Relation {
+	r.ID, r.Type = relationID(r), RelationType(in.str(string(r.Type)))
+	r.From, r.To = endpoint(r.From), endpoint(r.To)
+	r.Category, r.Product, r.Status = in.str(r.Category), in.str(r.Product), Status(in.str(string(r.Status)))
+	r.Properties, r.Sources, r.Origins = in.attrs(r.Properties), in.keys(r.Sources), in.origins(r.Origins)
+	return r
 }
 
 func (in *interner) source(s *Source) *Source {

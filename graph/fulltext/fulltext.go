@@ -193,7 +193,7 @@ type body struct {
 // Update indexes put (replacing documents with the same ID) and removes
 // the documents del names, in one batch. Each batch adds a segment to the
 // index, which an in-memory index never merges: searches visit every
-// segment, so callers should build the whole index in one batch and
+// segment, so callers should build the index in a few large batches and
 // rebuild it after many small updates (the graph store does).
 func (x *Index) Update(put []Doc, del []string) error {
 	chunk := len(put) + len(del)
