@@ -209,58 +209,6 @@ func (s *CayleyStore) rebuild(ctx context.Context) (*snapshot, error) {
 	return b.finish(rev), nil
 }
 
-// Apply implements Writer.
-func (s *CayleyStore) Apply(ctx context.Context, b Batch) (ApplyResult, error) {
-	const op = "store.Apply"
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	if s.cur.Load() == nil {
-		return ApplyResult{}, &Error{Op: op, Code: CodeInternal, Msg: "store is closed"}
-	}
-	if err := ctx.Err(); err != nil {
-		return ApplyResult{}, err
-	}
-	tx, err := s.be.begin(ctx, s.cur.Load().rev)
-	if err != nil {
-		return ApplyResult{}, s.unreachable(op, err)
-	}
-	defer tx.rollback()
-	// Validate against the database's current state, which other
-	// processes may have moved on.
-	cur, err := s.catchUp(ctx, tx)
-	if err != nil {
-		return ApplyResult{}, s.unreachable(op, err)
-	}
-	if errs := Validate(&b, cur); len(errs) > 0 {
-		return ApplyResult{}, errs
-	}
-	pl, perr := planBatch(cur, &b, s.in)
-	if perr != nil {
-		return ApplyResult{}, perr
-	}
-	if pl.change.empty() {
-		return pl.result, nil
-	}
-	rev := tx.latest() + 1
-	if err := tx.write(ctx, pl, rev); err != nil {
-		if ctx.Err() != nil {
-			return ApplyResult{}, ctx.Err()
-		}
-		return ApplyResult{}, &Error{Op: op, Code: CodeInternal, Msg: "the " + s.backend + " store rejected the write", Err: err}
-	}
-	if err := tx.commit(ctx); err != nil {
-		return ApplyResult{}, &Error{Op: op, Code: CodeInternal, Msg: "the " + s.backend + " store did not commit the write", Err: err}
-	}
-	next := cur.edit()
-	pl.change.applyTo(next)
-	snap := next.finish(rev)
-	tc := s.textChange(cur)
-	tc.add(&pl.change)
-	s.publish(snap, tc)
-	advancePin(ctx, s, snap)
-	return pl.result, nil
-}
-
 func (s *CayleyStore) unreachable(op string, err error) error {
 	var ge *Error
 	if errors.As(err, &ge) {

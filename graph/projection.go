@@ -428,17 +428,25 @@ func (b *builder) unindexNames(i int32, e *Entity) {
 // the snapshot at revision rev. The builder must not be used again.
 func (b *builder) finish(rev uint64) *snapshot {
 	p := b.p
-	for i := range b.dirty {
-		rec := b.adjacency(i)
-		rec.out = b.clean(rec.out, i, true)
-		rec.in = b.clean(rec.in, i, false)
-	}
+	b.settle()
 	// Clip: the lists may share their arrays with the parent snapshot.
 	p.freeNodes = append(slices.Clip(p.freeNodes), b.freedNodes...)
 	p.freeEdges = append(slices.Clip(p.freeEdges), b.freedEdges...)
 	p.rev = rev
 	b.p = nil
 	return p
+}
+
+// settle cleans and sorts the adjacency lists changed so far, so that the
+// builder's snapshot reads as a finished one (for the next batch of a
+// write to be planned against).
+func (b *builder) settle() {
+	for i := range b.dirty {
+		rec := b.adjacency(i)
+		rec.out = b.clean(rec.out, i, true)
+		rec.in = b.clean(rec.in, i, false)
+	}
+	clear(b.dirty)
 }
 
 // clean drops deleted edges from node n's list and sorts it by relation id.

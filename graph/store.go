@@ -159,8 +159,45 @@ type Writer interface {
 	// "relations[3].to". Deleting a missing record is CodeNotFound;
 	// deleting an entity that still has relations without b.Cascade, or a
 	// source still cited, is CodeConflict. Apply copies what it keeps: the
-	// caller may change or reuse b afterwards.
+	// caller may change or reuse b afterwards. It is Begin, Add(b) and
+	// Commit in one.
 	Apply(ctx context.Context, b Batch) (ApplyResult, error)
+
+	// Begin starts a Write: one atomic change made of many batches, for
+	// a change too large to hold as one Batch (a dataset load). Other
+	// writes wait until it is committed or aborted; reads do not.
+	Begin(ctx context.Context) (Write, error)
+}
+
+// Write is one atomic change built from batches added in turn. Nothing of
+// it is visible to readers, or survives a crash, before Commit returns;
+// Abort, a failed Commit or a crash leave the graph as it was. A Write is
+// used by one goroutine, and must end with Commit or Abort: until then it
+// holds the store's writer lock.
+type Write interface {
+	// Base is the graph the write started from.
+	Base() View
+
+	// Add validates b, as Apply would, against the graph as Base and the
+	// batches added before it leave it, and stages it. On error nothing
+	// of b is staged and the write may go on. The result counts b against
+	// that staged graph. Add copies what it keeps, as Apply does.
+	Add(ctx context.Context, b Batch) (ApplyResult, error)
+
+	// StagedEntity and StagedRelation return a record as the batches
+	// added so far leave it (shared: do not modify).
+	StagedEntity(id string) (*Entity, bool)
+	StagedRelation(id string) (*Relation, bool)
+
+	// Commit writes the net change from Base to the staged graph and
+	// publishes it as the next revision; its result counts that change
+	// (Unchanged: records added whose final form is as in Base). A change
+	// that nets out to nothing writes nothing. The write is over either
+	// way.
+	Commit(ctx context.Context) (ApplyResult, error)
+
+	// Abort drops the staged change. It does nothing after Commit.
+	Abort()
 }
 
 // Reader answers questions about the graph.

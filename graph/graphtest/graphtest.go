@@ -93,6 +93,7 @@ func Run(t *testing.T, b Backend) {
 		{"ApplyCopiesBatch", testApplyCopiesBatch},
 		{"ViewPinsRevision", testViewPinsRevision},
 		{"ReadersNeverSeeHalfABatch", testReadersNeverSeeHalfABatch},
+		{"Write", testWrite},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, b) })
