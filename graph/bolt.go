@@ -60,8 +60,12 @@ type boltBackend struct {
 var errSimulatedCrash = errors.New("simulated crash")
 
 // writeChunk bounds the quad deltas of one bbolt transaction, and the rows
-// of one PostgreSQL statement; CHIPGRAPH_WRITE_CHUNK overrides it.
-var writeChunk = envInt("CHIPGRAPH_WRITE_CHUNK", 50_000)
+// of one PostgreSQL statement; CHIPGRAPH_WRITE_CHUNK overrides it. A bbolt
+// transaction holds a copy of every page it dirties until it commits, and
+// a chunk's quads touch pages all over cayley's value buckets: at 50,000 a
+// transaction held about 900 MB of heap, at 10,000 about a fifth of that,
+// for a load no slower (BenchmarkCSVLoad, the README's "Loads").
+var writeChunk = envInt("CHIPGRAPH_WRITE_CHUNK", 10_000)
 
 func envInt(name string, def int) int {
 	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
