@@ -3,6 +3,7 @@ package loaders
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -46,14 +47,10 @@ import (
 // the edition is opt.Edition or a digest of the files; its date is the
 // edition when that is a date, and otherwise the day of loading.
 func ReadCSVGraph(names []string, files map[string]io.Reader, opt Options) (*Dataset, error) {
-	if err := opt.check(); err != nil {
+	c, err := newCSVGraph(names, opt)
+	if err != nil {
 		return nil, err
 	}
-	if len(names) == 0 {
-		return nil, graph.Errorf(graph.CodeInvalid, "csv", "no file")
-	}
-	d := &Dataset{Name: "csv"}
-	c := &csvGraph{d: d, opt: opt, nodes: map[string]int{}}
 	var hashes []*hashReader
 	// Node files are read first; edge files once every node file is, so
 	// that edges find their nodes whatever the order of names.
@@ -70,19 +67,133 @@ func ReadCSVGraph(names []string, files map[string]io.Reader, opt Options) (*Dat
 	}
 	if len(c.errs.errs) == 0 {
 		for _, pe := range c.edgeFiles {
-			if err := c.edges(pe); err != nil {
+			if err := c.edges(pe, c.collect); err != nil {
 				return nil, err
 			}
 		}
+	}
+	if len(c.errs.errs) > 0 {
+		return nil, c.errs.errs
 	}
 	var sums []string
 	for _, h := range hashes {
 		sums = append(sums, h.sum())
 	}
+	if err := c.finish(names, sums); err != nil {
+		return nil, err
+	}
+	for i := range c.d.Relations {
+		c.stamp(&c.d.Relations[i].Relation)
+	}
+	return c.d, nil
+}
+
+// openCSVGraph reads the node files at paths as ReadCSVGraph does, and
+// gives the rows of the edge files through Dataset.more, reading them only
+// then and one at a time, so that an edge list of millions of rows is
+// never held (rows repeating an edge are merged by the load, not here).
+// The edition digest is taken from the files first.
+func openCSVGraph(paths []string, opt Options) (*Dataset, error) {
+	c, err := newCSVGraph(paths, opt)
+	if err != nil {
+		return nil, err
+	}
+	var sums []string
+	for _, path := range paths {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, openError(path, err)
+		}
+		h := newHashReader(f)
+		_, err = io.Copy(io.Discard, h)
+		if err == nil {
+			_, err = f.Seek(0, io.SeekStart)
+		}
+		if err == nil {
+			sums = append(sums, h.sum())
+			err = c.file(path, f)
+		}
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
 	if len(c.errs.errs) > 0 {
 		return nil, c.errs.errs
 	}
+	if err := c.finish(paths, sums); err != nil {
+		return nil, err
+	}
+	var edgeFiles []string
+	for _, pe := range c.edgeFiles {
+		edgeFiles = append(edgeFiles, pe.f.name)
+	}
+	c.d.more = func(fn func(DatasetRelation) error) error {
+		for _, path := range edgeFiles {
+			if err := c.streamEdges(path, fn); err != nil {
+				return err
+			}
+		}
+		return c.errs.errs.Err()
+	}
+	return c.d, nil
+}
 
+// streamEdges reads the edge file at path again and calls fn with each of
+// its relations until a row is wrong; the rest of the file is then only
+// checked, for the errors to be reported together.
+func (c *csvGraph) streamEdges(path string, fn func(DatasetRelation) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return openError(path, err)
+	}
+	defer f.Close()
+	c.edgeFiles = nil
+	if err := c.file(path, f); err != nil {
+		return err
+	}
+	if len(c.edgeFiles) != 1 {
+		return graph.Errorf(graph.CodeInvalid, path, "the file changed while it was being loaded")
+	}
+	return c.edges(c.edgeFiles[0], func(r graph.Relation) error {
+		if len(c.errs.errs) > 0 {
+			return nil
+		}
+		c.stamp(&r)
+		return fn(DatasetRelation{Relation: r})
+	})
+}
+
+func newCSVGraph(names []string, opt Options) (*csvGraph, error) {
+	if err := opt.check(); err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, graph.Errorf(graph.CodeInvalid, "csv", "no file")
+	}
+	return &csvGraph{d: &Dataset{Name: "csv"}, opt: opt, nodes: map[string]int{}}, nil
+}
+
+// collect adds r to the dataset, merging a row that repeats an edge into
+// the first.
+func (c *csvGraph) collect(r graph.Relation) error {
+	if c.edgeSeen == nil {
+		c.edgeSeen = map[string]int{}
+	}
+	k := r.From + "\x00" + string(r.Type) + "\x00" + r.To
+	if j, ok := c.edgeSeen[k]; ok {
+		c.d.Relations[j].Origins = append(c.d.Relations[j].Origins, r.Origins...)
+		return nil
+	}
+	c.edgeSeen[k] = len(c.d.Relations)
+	c.d.Relations = append(c.d.Relations, DatasetRelation{Relation: r})
+	return nil
+}
+
+// finish sets the dataset's edition (from the files' digests sums, or
+// opt.Edition) and its source, and stamps the entities with them.
+func (c *csvGraph) finish(names, sums []string) error {
+	d, opt := c.d, c.opt
 	d.Edition = "sha256-" + strings.Join(sums, "")
 	if len(d.Edition) > 40 {
 		d.Edition = "sha256-" + shortHash(strings.Join(sums, ""))
@@ -98,33 +209,34 @@ func ReadCSVGraph(names []string, files map[string]io.Reader, opt Options) (*Dat
 	if url == "" {
 		url = fileURL(names[0])
 	} else if !isURL(url) {
-		return nil, graph.Errorf(graph.CodeInvalid, "source-url", "bad URL %q: want http(s)://...", url)
+		return graph.Errorf(graph.CodeInvalid, "source-url", "bad URL %q: want http(s)://...", url)
 	}
 	key := sourceKey(d.Name, d.Edition)
 	d.Sources = []graph.Source{{Key: key, Title: "Node and edge lists " + strings.Join(baseNames(names), ", ") + ", edition " + d.Edition,
 		URL: url, Publisher: "chipgraph user data", Published: d.EditionDate}}
-	src := []string{key}
+	c.src = []string{key}
 	for i := range d.Entities {
 		e := &d.Entities[i]
-		e.Sources = src
+		e.Sources = c.src
 		for j := range e.Origins {
 			e.Origins[j].Edition = d.Edition
 		}
 		for j := range e.Attributes {
-			e.Attributes[j].Sources = src
+			e.Attributes[j].Sources = c.src
 		}
 	}
-	for i := range d.Relations {
-		r := &d.Relations[i]
-		r.Sources = src
-		for j := range r.Origins {
-			r.Origins[j].Edition = d.Edition
-		}
-		for j := range r.Properties {
-			r.Properties[j].Sources = src
-		}
+	return nil
+}
+
+// stamp gives r the dataset's source and edition.
+func (c *csvGraph) stamp(r *graph.Relation) {
+	r.Sources = c.src
+	for j := range r.Origins {
+		r.Origins[j].Edition = c.d.Edition
 	}
-	return d, nil
+	for j := range r.Properties {
+		r.Properties[j].Sources = c.src
+	}
 }
 
 func baseNames(names []string) []string {
@@ -143,6 +255,7 @@ type csvGraph struct {
 	edgeFiles []*pendingEdges
 	errs      errorList
 	edgeSeen  map[string]int
+	src       []string // the dataset's source key, once known
 }
 
 // pendingEdges is an edge file whose header was read; its rows are read
@@ -469,11 +582,9 @@ func (c *csvGraph) nodesOf(f *csvFile, cols csvColumns) error {
 	}
 }
 
-func (c *csvGraph) edges(pe *pendingEdges) error {
+// edges reads the rows of an edge file, calling emit with each relation.
+func (c *csvGraph) edges(pe *pendingEdges, emit func(graph.Relation) error) error {
 	f, cols := pe.f, pe.cols
-	if c.edgeSeen == nil {
-		c.edgeSeen = map[string]int{}
-	}
 	for {
 		rec, err := f.next()
 		if err == io.EOF {
@@ -573,13 +684,9 @@ func (c *csvGraph) edges(pe *pendingEdges) error {
 			continue
 		}
 		r.Properties = props
-		k := from + "\x00" + string(typ) + "\x00" + to
-		if j, ok := c.edgeSeen[k]; ok {
-			c.d.Relations[j].Origins = append(c.d.Relations[j].Origins, r.Origins...)
-			continue
+		if err := emit(r); err != nil {
+			return err
 		}
-		c.edgeSeen[k] = len(c.d.Relations)
-		c.d.Relations = append(c.d.Relations, DatasetRelation{Relation: r})
 		if c.errs.full() {
 			return c.errs.errs
 		}

@@ -56,6 +56,12 @@ type Dataset struct {
 	Entities []graph.Entity
 	// Relations are the relation records; see DatasetRelation.
 	Relations []DatasetRelation
+	// more, when set, streams further relation records from files too
+	// large to hold (ReadDataset's CSV edge lists): it calls fn with each
+	// record in turn, stops at fn's first error, and returns the files'
+	// own errors (all of them, up to maxErrors) once read. Only Load and
+	// PlanLoad read it, once.
+	more func(fn func(DatasetRelation) error) error
 }
 
 // DatasetRelation is a relation record of a Dataset. Relation.ID is left
@@ -523,18 +529,7 @@ func ReadDataset(format string, paths []string, opt Options) ([]*Dataset, error)
 	}
 	switch format {
 	case "csv":
-		files := map[string]io.Reader{}
-		var names []string
-		for _, p := range paths {
-			f, err := os.Open(p)
-			if err != nil {
-				return nil, openError(p, err)
-			}
-			defer f.Close()
-			files[p] = f
-			names = append(names, p)
-		}
-		return out, one(ReadCSVGraph(names, files, opt))
+		return out, one(openCSVGraph(paths, opt))
 	}
 	for _, p := range paths {
 		var err error

@@ -220,8 +220,8 @@ func FuzzDoD1260H(f *testing.F) {
 }
 
 // checkDataset checks what every loader promises: ids valid, every record
-// sourced and with an origin, and that a plan over an empty store is a
-// valid batch.
+// sourced and with an origin, and that a load into an empty store (a dry
+// run) validates.
 func checkDataset(t *testing.T, d *Dataset) {
 	t.Helper()
 	s := emptyStore(t)
@@ -239,7 +239,7 @@ func checkDataset(t *testing.T, d *Dataset) {
 			t.Fatalf("relation %s without origin", r.ID)
 		}
 	}
-	if err := p.Validate(context.Background(), s); err != nil {
+	if _, _, err := Load(context.Background(), s, true, d); err != nil {
 		t.Fatalf("invalid batch: %v", err)
 	}
 }

@@ -17,7 +17,8 @@ import (
 
 // Plan is the outcome of resolving datasets against a store: the one batch
 // that would apply them atomically, and what it would create, merge, change
-// and close. PlanLoad builds it without writing; Apply writes it.
+// and close. PlanLoad builds it without writing, and Apply writes it; Load
+// writes as it resolves, in batches, and keeps in Batch only the sources.
 //
 // Resolution is conservative. A dataset entity is merged into an entity the
 // store (or an earlier record of the same load) already has when
@@ -172,14 +173,14 @@ func (x *index) withPrefix(p string) []string {
 
 type planner struct {
 	ctx      context.Context
-	store    graph.Reader
+	store    graph.Reader // the graph resolved against
 	idx      *index
-	existing map[string]*graph.Entity // stored entities by id
-	planned  map[string]*graph.Entity // entities of the batch by id
-	refresh  map[string]bool          // entity id + "\x00" + dataset already refreshed
-	rels     map[string]*graph.Relation
-	storedR  map[string]*graph.Relation
+	existing map[string]*graph.Entity   // stored entities by id
+	planned  map[string]*graph.Entity   // entities of the load by id
+	refresh  map[string]bool            // entity id + "\x00" + dataset already refreshed
+	rels     map[string]*graph.Relation // relations of the load not yet written
 	relOrder []string
+	stored   []*graph.Relation // every stored relation
 	plan     *Plan
 
 	// editions holds the date of every known edition of each dataset,
@@ -187,15 +188,92 @@ type planner struct {
 	// newest stored edition of each dataset.
 	editions map[string]map[string]graph.Date
 	latest   map[string]graph.Date
+
+	// Streaming (Load): what is planned goes to w every chunk relations.
+	w     graph.Write
+	chunk int
+	// taken holds the relations resolved in earlier batches, and how
+	// they were reported: a later record of one takes back the staged
+	// relation (the stored one, if it was unchanged). dirty holds the
+	// entities changed since the last batch; sentEnt those ever sent.
+	taken          map[string]report
+	dirty, sentEnt map[string]bool
+	sentSources    bool
+	result         graph.ApplyResult
 }
 
+// report is how a relation of the load was reported in the plan.
+type report uint8
+
+const (
+	reportCreated report = iota + 1
+	reportUpdated
+	reportUnchanged
+)
+
 // PlanLoad resolves the datasets, in order, against s and returns the plan
-// that would load them. It writes nothing.
+// that would load them, as one batch (Plan.Batch, for Plan.Apply). It
+// writes nothing. Load does the same and writes as it goes.
 func PlanLoad(ctx context.Context, s graph.Reader, sets ...*Dataset) (*Plan, error) {
+	p, err := newPlanner(ctx, s, sets)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.run(sets); err != nil {
+		return nil, err
+	}
+	if err := p.finish(sets); err != nil {
+		return nil, err
+	}
+	return p.plan, nil
+}
+
+// loadChunk is how many relations Load writes per batch.
+var loadChunk = 20_000
+
+// Load resolves the datasets, in order, against s (as PlanLoad does) and
+// writes them in one atomic graph.Write, a batch of up to loadChunk
+// relations at a time, so a dataset streamed from its files (a CSV edge
+// list) is never held whole: all of it lands or, on any error, nothing
+// does. With dryRun it writes nothing (the Write is aborted): the plan
+// then says what would change, validated as the load would be. The plan's
+// Batch holds the sources only.
+func Load(ctx context.Context, s graph.Writer, dryRun bool, sets ...*Dataset) (*Plan, graph.ApplyResult, error) {
+	w, err := s.Begin(ctx)
+	if err != nil {
+		return nil, graph.ApplyResult{}, err
+	}
+	defer w.Abort()
+	p, err := newPlanner(ctx, w.Base(), sets)
+	if err != nil {
+		return nil, graph.ApplyResult{}, err
+	}
+	p.w, p.chunk = w, loadChunk
+	p.taken, p.dirty, p.sentEnt = map[string]report{}, map[string]bool{}, map[string]bool{}
+	if err := p.run(sets); err != nil {
+		return nil, graph.ApplyResult{}, err
+	}
+	if err := p.finish(sets); err != nil {
+		return nil, graph.ApplyResult{}, err
+	}
+	if err := p.flush(); err != nil {
+		return nil, graph.ApplyResult{}, err
+	}
+	if dryRun {
+		return p.plan, p.result, nil
+	}
+	res, err := w.Commit(ctx)
+	if err != nil {
+		return nil, graph.ApplyResult{}, err
+	}
+	return p.plan, res, nil
+}
+
+func newPlanner(ctx context.Context, s graph.Reader, sets []*Dataset) (*planner, error) {
 	p := &planner{
 		ctx: ctx, store: s, idx: newIndex(),
 		existing: map[string]*graph.Entity{}, planned: map[string]*graph.Entity{},
-		refresh: map[string]bool{}, rels: map[string]*graph.Relation{}, storedR: map[string]*graph.Relation{},
+		refresh: map[string]bool{}, rels: map[string]*graph.Relation{},
 		plan: &Plan{sets: sets},
 	}
 	ents, err := s.Entities(ctx, graph.EntityFilter{})
@@ -209,14 +287,10 @@ func PlanLoad(ctx context.Context, s graph.Reader, sets ...*Dataset) (*Plan, err
 	}
 	p.idx.bulk = false
 	p.idx.fold()
-	rels, err := s.Relations(ctx, graph.RelationFilter{})
-	if err != nil {
+	if p.stored, err = s.Relations(ctx, graph.RelationFilter{}); err != nil {
 		return nil, err
 	}
-	for _, r := range rels {
-		p.storedR[r.ID] = r
-	}
-	if err := p.knownEditions(ents, rels); err != nil {
+	if err := p.knownEditions(ents, p.stored); err != nil {
 		return nil, err
 	}
 	for i, d := range sets {
@@ -236,21 +310,31 @@ func PlanLoad(ctx context.Context, s graph.Reader, sets ...*Dataset) (*Plan, err
 		}
 		p.editions[d.Name][d.Edition] = d.EditionDate
 	}
+	return p, nil
+}
+
+// run resolves every dataset.
+func (p *planner) run(sets []*Dataset) error {
 	seenSource := map[string]bool{}
 	for _, d := range sets {
 		for _, src := range d.Sources {
 			if seenSource[src.Key] {
-				return nil, graph.Errorf(graph.CodeInvalid, d.Name, "edition %s of dataset %s is loaded twice", d.Edition, d.Name)
+				return graph.Errorf(graph.CodeInvalid, d.Name, "edition %s of dataset %s is loaded twice", d.Edition, d.Name)
 			}
 			seenSource[src.Key] = true
 			p.plan.Batch.Sources = append(p.plan.Batch.Sources, src)
 		}
 		if err := p.dataset(d); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	p.finish(rels, sets)
-	return p.plan, nil
+	return nil
+}
+
+// storedRelation returns the stored relation id, if any.
+func (p *planner) storedRelation(id string) (*graph.Relation, bool) {
+	r, err := p.store.Relation(p.ctx, id)
+	return r, err == nil
 }
 
 // knownEditions finds the date of every edition the stored records come
@@ -311,37 +395,58 @@ func (p *planner) dataset(d *Dataset) error {
 		rec := &d.Entities[i]
 		ids[rec.ID] = p.entity(d, rec)
 	}
+	each := func(dr DatasetRelation) error {
+		if err := p.ctx.Err(); err != nil {
+			return err
+		}
+		p.datasetRelation(d, ids, dr)
+		if p.w != nil && len(p.rels) >= p.chunk {
+			return p.flush()
+		}
+		return nil
+	}
 	for _, dr := range d.Relations {
-		r := dr.Relation
-		// Clip, so that merging appends copy rather than write into the
-		// dataset's arrays.
-		r.Sources = slices.Clip(r.Sources)
-		r.Origins = slices.Clip(r.Origins)
-		r.Properties = slices.Clip(r.Properties)
-		if id, ok := ids[r.From]; ok {
-			r.From = id
+		if err := each(dr); err != nil {
+			return err
 		}
-		if id, ok := ids[r.To]; ok {
-			r.To = id
-		}
-		rec := ""
-		if len(r.Origins) > 0 {
-			rec = r.Origins[0].Record
-		}
-		if r.From == r.To {
-			p.plan.Dropped = append(p.plan.Dropped, fmt.Sprintf("%s %s: %s %s -> %s joins an entity to itself after merging", d.Name, rec, r.Type, dr.From, dr.To))
-			continue
-		}
-		firstReport(d, &r)
-		if dr.ID == "" || r.From != dr.From || r.To != dr.To {
-			r.ID = graph.DefaultRelationID(r.From, r.Type, r.To) + dr.Suffix
-			if len(r.ID) > 400 {
-				r.ID = graph.DefaultRelationID(r.From, r.Type, r.To)[:380] + "-" + shortHash(r.ID)
-			}
-		}
-		p.relation(d, &r)
+	}
+	if d.more != nil {
+		return d.more(each)
 	}
 	return nil
+}
+
+// datasetRelation resolves one relation record of d; ids maps the
+// dataset's proposed entity ids to the resolved ones.
+func (p *planner) datasetRelation(d *Dataset, ids map[string]string, dr DatasetRelation) {
+	r := dr.Relation
+	// Clip, so that merging appends copy rather than write into the
+	// dataset's arrays.
+	r.Sources = slices.Clip(r.Sources)
+	r.Origins = slices.Clip(r.Origins)
+	r.Properties = slices.Clip(r.Properties)
+	if id, ok := ids[r.From]; ok {
+		r.From = id
+	}
+	if id, ok := ids[r.To]; ok {
+		r.To = id
+	}
+	rec := ""
+	if len(r.Origins) > 0 {
+		rec = r.Origins[0].Record
+	}
+	if r.From == r.To {
+		p.plan.Dropped = append(p.plan.Dropped, fmt.Sprintf("%s %s: %s %s -> %s joins an entity to itself after merging", d.Name, rec, r.Type, dr.From, dr.To))
+		return
+	}
+	firstReport(d, &r)
+	if dr.ID == "" || r.From != dr.From || r.To != dr.To {
+		r.ID = graph.DefaultRelationID(r.From, r.Type, r.To) + dr.Suffix
+		if len(r.ID) > 400 {
+			r.ID = graph.DefaultRelationID(r.From, r.Type, r.To)[:380] + "-" + shortHash(r.ID)
+		}
+	}
+	p.relation(d, &r)
 }
 
 // firstReport dates a relation the dataset gives no start for, so that asOf
@@ -393,6 +498,7 @@ func (p *planner) entity(d *Dataset, rec *graph.Entity) string {
 	e.Attributes = slices.Clone(rec.Attributes)
 	e.ExternalIDs = slices.DeleteFunc(slices.Clone(rec.ExternalIDs), func(x graph.ExternalID) bool { return x.Scheme == idScheme })
 	p.planned[id] = &e
+	p.touch(id)
 	p.refresh[id+"\x00"+d.Name] = true
 	p.idx.add(&e)
 	p.plan.Created = append(p.plan.Created, id)
@@ -529,6 +635,13 @@ func (p *planner) newID(d *Dataset, rec *graph.Entity) string {
 	}
 }
 
+// touch notes that the planned entity id changed since the last batch.
+func (p *planner) touch(id string) {
+	if p.dirty != nil {
+		p.dirty[id] = true
+	}
+}
+
 // merge folds rec into the entity target.
 func (p *planner) merge(d *Dataset, target string, rec *graph.Entity) {
 	e, ok := p.planned[target]
@@ -537,6 +650,7 @@ func (p *planner) merge(d *Dataset, target string, rec *graph.Entity) {
 		e = &c
 		p.planned[target] = e
 	}
+	p.touch(target)
 	older := p.older(d)
 	if k := target + "\x00" + d.Name; !p.refresh[k] && !older {
 		// First record of this dataset for the entity in this load: drop
@@ -606,6 +720,13 @@ func cloneRelation(r *graph.Relation) graph.Relation {
 // relation adds r (already resolved) to the plan, merging it with a relation
 // of the same id from the store or from this load.
 func (p *planner) relation(d *Dataset, r *graph.Relation) {
+	if _, ok := p.rels[r.ID]; !ok && p.taken[r.ID] != 0 {
+		// Resolved in an earlier batch of this load: take it back.
+		staged, _ := p.w.StagedRelation(r.ID)
+		c := cloneRelation(staged)
+		p.rels[r.ID] = &c
+		p.relOrder = append(p.relOrder, r.ID)
+	}
 	if cur, ok := p.rels[r.ID]; ok {
 		// Same relation from another row or dataset of this load.
 		earlierReport(cur, r)
@@ -617,7 +738,7 @@ func (p *planner) relation(d *Dataset, r *graph.Relation) {
 		}
 		return
 	}
-	if old, ok := p.storedR[r.ID]; ok {
+	if old, ok := p.storedRelation(r.ID); ok {
 		ours := !slices.ContainsFunc(old.Sources, func(k string) bool { return !datasetOfSource(k, d.Name) })
 		var c graph.Relation
 		switch {
@@ -670,21 +791,33 @@ func (p *planner) relation(d *Dataset, r *graph.Relation) {
 	p.relOrder = append(p.relOrder, r.ID)
 }
 
-// finish ends the relations editions dropped and fills the batch.
-func (p *planner) finish(stored []*graph.Relation, sets []*Dataset) {
+// finish ends the relations editions dropped, counts what the entities
+// become and, for PlanLoad, fills the batch. For Load it first writes what
+// is planned, so that every relation of the load is staged.
+func (p *planner) finish(sets []*Dataset) error {
+	if p.w != nil {
+		if err := p.flush(); err != nil {
+			return err
+		}
+	}
 	loaded := map[string]bool{}
 	for _, d := range sets {
 		loaded[d.Name] = !d.EditionDate.IsZero()
 	}
-	// Every relation, stored or planned (as planned), in id order.
-	all := make([]*graph.Relation, 0, len(stored)+len(p.rels))
-	for _, r := range stored {
-		if _, ok := p.rels[r.ID]; !ok {
+	// Every relation, stored or loaded (as planned or staged), in id order.
+	all := make([]*graph.Relation, 0, len(p.stored)+len(p.rels)+len(p.taken))
+	for _, r := range p.stored {
+		if _, ok := p.rels[r.ID]; !ok && (p.taken[r.ID] == 0 || p.taken[r.ID] == reportUnchanged) {
 			all = append(all, r)
 		}
 	}
 	for _, r := range p.rels {
 		all = append(all, r)
+	}
+	for id, how := range p.taken {
+		if r, ok := p.w.StagedRelation(id); ok && how != reportUnchanged {
+			all = append(all, r)
+		}
 	}
 	slices.SortFunc(all, func(a, b *graph.Relation) int { return strings.Compare(a.ID, b.ID) })
 	for _, r := range all {
@@ -717,48 +850,124 @@ func (p *planner) finish(stored []*graph.Relation, sets []*Dataset) {
 		created[id] = true
 	}
 	for _, id := range ids {
-		e := p.planned[id]
 		if old, ok := p.existing[id]; ok && !created[id] {
-			if equalEntity(old, e) {
+			if equalEntity(old, p.planned[id]) {
 				p.plan.Unchanged++
 				continue
 			}
 			p.plan.Updated = append(p.plan.Updated, id)
 		}
-		where := ""
-		if len(e.Origins) > 0 {
-			where = e.Origins[len(e.Origins)-1].Record
-		}
-		p.plan.entWhere = append(p.plan.entWhere, where)
-		p.plan.Batch.Entities = append(p.plan.Batch.Entities, *e)
 	}
+	if p.w == nil {
+		p.plan.Batch.Entities, p.plan.entWhere = p.takeEntities(ids)
+		p.plan.Batch.Relations, p.plan.relWhere = p.takeRelations()
+	}
+	return nil
+}
+
+// takeEntities returns the entities of ids that differ from what is stored,
+// and the origin records they came from.
+func (p *planner) takeEntities(ids []string) (list []graph.Entity, where []string) {
+	for _, id := range ids {
+		e := p.planned[id]
+		if old, ok := p.existing[id]; ok && !p.sentEnt[id] && equalEntity(old, e) {
+			continue
+		}
+		w := ""
+		if len(e.Origins) > 0 {
+			w = e.Origins[len(e.Origins)-1].Record
+		}
+		list = append(list, *e)
+		where = append(where, w)
+	}
+	return list, where
+}
+
+// takeRelations returns the relations planned and not yet taken, by id,
+// that differ from what is stored, and the origin records they came from;
+// it reports them (a relation taken back from an earlier batch only when
+// it was unchanged then and is not now).
+func (p *planner) takeRelations() (list []graph.Relation, where []string) {
 	closed := map[string]bool{}
 	for _, id := range p.plan.RelClosed {
 		closed[id] = true
 	}
 	slices.Sort(p.relOrder)
 	p.relOrder = slices.Compact(p.relOrder)
-	p.plan.Batch.Relations = make([]graph.Relation, 0, len(p.relOrder))
+	list = make([]graph.Relation, 0, len(p.relOrder))
 	for _, id := range p.relOrder {
 		r := p.rels[id]
-		if old, ok := p.storedR[id]; ok {
+		before := p.taken[id]
+		how := reportCreated
+		if old, ok := p.storedRelation(id); ok {
+			how = reportUpdated
 			if equalRelation(old, r) {
-				p.plan.RelUnchanged++
-				continue
+				how = reportUnchanged
 			}
-			if !closed[id] {
+		}
+		switch {
+		case before == reportUnchanged && how != reportUnchanged:
+			p.plan.RelUnchanged--
+			fallthrough
+		case before == 0:
+			switch {
+			case how == reportCreated:
+				p.plan.RelCreated = append(p.plan.RelCreated, id)
+			case how == reportUnchanged:
+				p.plan.RelUnchanged++
+			case !closed[id]:
 				p.plan.RelUpdated = append(p.plan.RelUpdated, id)
 			}
-		} else {
-			p.plan.RelCreated = append(p.plan.RelCreated, id)
 		}
-		where := ""
+		if p.taken != nil && before != reportCreated && before != reportUpdated {
+			p.taken[id] = how
+		}
+		if how == reportUnchanged {
+			continue
+		}
+		w := ""
 		if len(r.Origins) > 0 {
-			where = r.Origins[len(r.Origins)-1].Record
+			w = r.Origins[len(r.Origins)-1].Record
 		}
-		p.plan.relWhere = append(p.plan.relWhere, where)
-		p.plan.Batch.Relations = append(p.plan.Batch.Relations, *r)
+		list = append(list, *r)
+		where = append(where, w)
 	}
+	clear(p.rels)
+	p.relOrder = p.relOrder[:0]
+	return list, where
+}
+
+// flush writes what was planned since the last batch to the Write: the
+// sources first, the entities changed since, the relations planned.
+func (p *planner) flush() error {
+	var b graph.Batch
+	if !p.sentSources {
+		b.Sources, p.sentSources = p.plan.Batch.Sources, true
+	}
+	ids := make([]string, 0, len(p.dirty))
+	for id := range p.dirty {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	clear(p.dirty)
+	var entWhere, relWhere []string
+	b.Entities, entWhere = p.takeEntities(ids)
+	b.Relations, relWhere = p.takeRelations()
+	for i := range b.Entities {
+		p.sentEnt[b.Entities[i].ID] = true
+	}
+	if b.Empty() {
+		return nil
+	}
+	res, err := p.w.Add(p.ctx, b)
+	if err != nil {
+		return locate(err, entWhere, relWhere)
+	}
+	p.result.Created += res.Created
+	p.result.Updated += res.Updated
+	p.result.Unchanged += res.Unchanged
+	p.result.Quads += res.Quads
+	return nil
 }
 
 // droppedOn reports whether an edition of dataset after the last one that
@@ -827,24 +1036,20 @@ func equalRelation(a, b *graph.Relation) bool {
 	return reflect.DeepEqual(x, y)
 }
 
-// Validate checks the plan's batch against s without writing, with error
-// paths naming the dataset record each problem came from.
-func (p *Plan) Validate(ctx context.Context, s graph.Reader) error {
-	errs := graph.Validate(&p.Batch, storeLookup{ctx, s})
-	return p.locate(errs.Err())
-}
-
 // Apply applies the plan's batch to s with one s.Apply: all of it or
 // nothing. Validation errors name the dataset record ("FILE:LINE") each
 // problem came from.
 func (p *Plan) Apply(ctx context.Context, s graph.Writer) (graph.ApplyResult, error) {
 	res, err := s.Apply(ctx, p.Batch)
-	return res, p.locate(err)
+	return res, locate(err, p.entWhere, p.relWhere)
 }
 
 var batchPath = regexp.MustCompile(`^(entities|relations)\[(\d+)\]`)
 
-func (p *Plan) locate(err error) error {
+// locate prefixes the paths of err that point into a batch
+// ("relations[3]") with the origin record of that record (entWhere,
+// relWhere).
+func locate(err error, entWhere, relWhere []string) error {
 	var list graph.Errors
 	if err == nil || !errors.As(err, &list) {
 		return err
@@ -853,9 +1058,9 @@ func (p *Plan) locate(err error) error {
 	for i, e := range list {
 		c := *e
 		if m := batchPath.FindStringSubmatch(c.Path); m != nil {
-			where := p.entWhere
+			where := entWhere
 			if m[1] == "relations" {
-				where = p.relWhere
+				where = relWhere
 			}
 			if i, err := strconv.Atoi(m[2]); err == nil && i < len(where) && where[i] != "" {
 				c.Path = where[i] + ": " + c.Path
@@ -864,25 +1069,6 @@ func (p *Plan) locate(err error) error {
 		out[i] = &c
 	}
 	return out
-}
-
-// storeLookup is graph.Lookup over a Reader.
-type storeLookup struct {
-	ctx context.Context
-	s   graph.Reader
-}
-
-func (l storeLookup) EntityKind(id string) (graph.Kind, bool) {
-	e, err := l.s.Entity(l.ctx, id)
-	if err != nil {
-		return "", false
-	}
-	return e.Kind, true
-}
-
-func (l storeLookup) HasSource(key string) bool {
-	_, err := l.s.Source(l.ctx, key)
-	return err == nil
 }
 
 // Summary writes what the plan creates, merges, changes and closes. With
