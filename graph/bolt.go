@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -32,12 +33,14 @@ import (
 // A write of more than writeChunk quad deltas is not one bbolt transaction:
 // bbolt holds every page a transaction dirties in memory until it commits,
 // so one transaction for a million-record load took gigabytes. Such a write
-// is staged: its adds go in in chunks, each in a transaction that also
-// records in the journal what it added; the deletes are listed in the
-// journal; then one transaction sets the commit marker and the new revision
-// (the switch), and the deletes follow in chunks. Open, and the next write,
-// finish a switched write a crash interrupted and undo one that had not
-// switched, so the file always holds the old state or the whole new one.
+// is staged: its adds are written in bulk (bolt_bulk.go), many
+// transactions, the journal recording what an undo needs; its deletes are
+// listed in the journal; then one transaction sets the commit marker and
+// the new revision (the switch), and the deletes follow in chunks. Open,
+// and the next write, finish a switched write a crash interrupted and undo
+// one that had not switched, so the file always holds the old state or the
+// whole new one. (The journal's "add-" and "undo-all" entries are those of
+// staged writes before the bulk writes, still undone as they were.)
 //
 // The same journal serves the batches cayley's key-value store cannot
 // write in one transaction: it resolves the nodes of added quads only
@@ -54,10 +57,15 @@ type boltBackend struct {
 	unfinished bool
 	// crashAt, set by tests, makes the crashAt-th transaction from then on
 	// fail as if the process died before it: nothing after it runs.
-	crashAt, txns int
+	// failAt makes the failAt-th transaction fail with an error the write
+	// handles (undoing itself), as a full disk would.
+	crashAt, failAt, txns int
 }
 
-var errSimulatedCrash = errors.New("simulated crash")
+var (
+	errSimulatedCrash   = errors.New("simulated crash")
+	errSimulatedFailure = errors.New("simulated failure")
+)
 
 // writeChunk bounds the quad deltas of one bbolt transaction, and the rows
 // of one PostgreSQL statement; CHIPGRAPH_WRITE_CHUNK overrides it. A bbolt
@@ -77,7 +85,6 @@ func envInt(name string, def int) int {
 var (
 	boltBucket       = []byte("chipgraph")
 	keyRevision      = kv.Key{boltBucket, []byte("revision")}
-	keyValueBuckets  = kv.Key{boltBucket, []byte("value-buckets")}
 	journalBucket    = []byte("chipgraph_journal")
 	keyJournalCommit = kv.Key{journalBucket, []byte("commit")}
 	// keyJournalUndoAll marks a staged write into an empty store: undoing
@@ -126,40 +133,6 @@ func openBolt(ctx context.Context, path string) (*boltBackend, error) {
 		return nil, &Error{Op: "graph.Open", Code: CodeInternal, Msg: "cannot finish an interrupted write to the bolt store", Err: err}
 	}
 	return be, nil
-}
-
-// createValueBuckets gives the file all of the 131,072 buckets cayley
-// keeps its values and their reference counts in (one per first two bytes
-// of a value's hash, named as cayley's kv package names them), in order
-// and in one transaction, once: before the first staged write. Otherwise
-// a load creates them one by one as it meets new hashes, and each insert
-// into the root bucket moves its whole list (a tenth of the time of a
-// load into an empty file). It takes about a second, which a small store
-// never pays; cayley's own "upfront" option takes 256 transactions.
-func (be *boltBackend) createValueBuckets(ctx context.Context) error {
-	done := false
-	err := kv.View(ctx, be.meta.KV, func(tx kv.Tx) error {
-		_, err := tx.Get(ctx, keyValueBuckets)
-		done = err == nil
-		if errors.Is(err, kv.ErrNotFound) {
-			return nil
-		}
-		return err
-	})
-	if err != nil || done {
-		return err
-	}
-	defer dropPages(be.db)
-	return kv.Update(ctx, be.meta.KV, func(tx kv.Tx) error {
-		for _, prefix := range []byte{'n', 'v'} {
-			for i := range 256 * 256 {
-				if err := kv.CreateBucket(ctx, tx, kv.Key{{prefix, byte(i >> 8), byte(i)}}); err != nil {
-					return err
-				}
-			}
-		}
-		return tx.Put(ctx, keyValueBuckets, []byte{1})
-	})
 }
 
 func (be *boltBackend) close() error { return be.qs.Close() }
@@ -276,10 +249,7 @@ func (t *boltTxn) write(ctx context.Context, pl *plan, rev uint64) error {
 			return be.apply(ds, cgraph.IgnoreOpts{}, setRev)
 		}
 	}
-	if err := be.writeStaged(ctx, pl, rev); err != nil {
-		return err
-	}
-	return nil
+	return be.writeBulk(ctx, pl, rev)
 }
 
 // loosesAddedNode reports whether an added quad uses a node the batch
@@ -304,88 +274,20 @@ func loosesAddedNode(ds []cgraph.Delta) bool {
 	return false
 }
 
-// writeStaged writes a plan through the journal (see boltBackend).
-func (be *boltBackend) writeStaged(ctx context.Context, pl *plan, rev uint64) error {
-	if err := be.createValueBuckets(ctx); err != nil {
-		return err
-	}
-	var adds, dels []cgraph.Delta
-	nAdd, nDel := 0, 0
-	var journal []metaOp // deletes listed, to go with the next transaction
-	// A write into an empty store lists none of its adds: undoing it
-	// empties the store. That is what a first load is, and listing its
-	// quads would write them twice.
-	if pl.old.quads == 0 {
-		journal = append(journal, metaOp{keyJournalUndoAll, []byte{1}})
-	}
-	flushAdds := func() error {
-		ops := journal
-		if pl.old.quads > 0 {
-			ops = append(ops, metaOp{journalKey("add", nAdd), nquadsText(adds)})
-		}
-		journal = nil
-		nAdd++
-		err := be.apply(adds, cgraph.IgnoreOpts{}, ops...)
-		adds = adds[:0]
-		return err
-	}
-	err := pl.deltas(func(d cgraph.Delta) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if d.Action == cgraph.Delete {
-			if dels = append(dels, d); len(dels) >= writeChunk {
-				journal = append(journal, metaOp{journalKey("del", nDel), nquadsText(dels)})
-				nDel++
-				dels = dels[:0]
-			}
-			return nil
-		}
-		if adds = append(adds, d); len(adds) >= writeChunk {
-			return flushAdds()
-		}
+// crash returns the error a test asked for before this transaction: a
+// crash, or a failure.
+func (be *boltBackend) crash() error {
+	if be.crashAt == 0 && be.failAt == 0 {
 		return nil
-	})
-	if err == nil && len(dels) > 0 {
-		journal = append(journal, metaOp{journalKey("del", nDel), nquadsText(dels)})
-	}
-	// The switch: the last adds with the commit marker and the revision.
-	if err == nil {
-		ops := append(journal, metaOp{keyJournalCommit, u64(rev)}, metaOp{keyRevision, u64(rev)})
-		if len(adds) > 0 {
-			err = be.apply(adds, cgraph.IgnoreOpts{}, ops...)
-		} else {
-			err = be.putMeta(ctx, ops...)
-		}
-	}
-	if errors.Is(err, errSimulatedCrash) {
-		return err
-	}
-	if err != nil {
-		if rerr := be.recover(context.WithoutCancel(ctx)); rerr != nil {
-			be.unfinished = true
-			return fmt.Errorf("%w (and undoing it failed: %v; reopening the store undoes it)", err, rerr)
-		}
-		return err
-	}
-	// Switched: the write stands. A failure to delete the old quads now
-	// is finished by the next write or Open.
-	if err := be.recover(context.WithoutCancel(ctx)); err != nil {
-		if errors.Is(err, errSimulatedCrash) {
-			return err
-		}
-		be.unfinished = true
-	}
-	return nil
-}
-
-// crash reports whether a test asked for a crash before this transaction.
-func (be *boltBackend) crash() bool {
-	if be.crashAt == 0 {
-		return false
 	}
 	be.txns++
-	return be.txns >= be.crashAt
+	switch {
+	case be.crashAt > 0 && be.txns >= be.crashAt:
+		return errSimulatedCrash
+	case be.txns == be.failAt:
+		return errSimulatedFailure
+	}
+	return nil
 }
 
 // recover finishes a switched write (deleting what its journal lists) or
@@ -397,7 +299,7 @@ func (be *boltBackend) recover(ctx context.Context) error {
 		return err
 	}
 	var keys []kv.Key
-	committed, undoAll := false, false
+	committed, undoAll, bulk := false, false, false
 	err := kv.View(ctx, be.meta.KV, func(tx kv.Tx) error {
 		return kv.Each(ctx, tx, func(k kv.Key, _ kv.Value) error {
 			switch {
@@ -405,14 +307,22 @@ func (be *boltBackend) recover(ctx context.Context) error {
 				committed = true
 			case k.Compare(keyJournalUndoAll) == 0:
 				undoAll = true
+			case bytes.Equal(k[1], keyJournalBulk):
+				bulk = true
+			case bytes.Equal(k[1], keyJournalBulkValues):
 			default:
 				keys = append(keys, k.Clone())
 			}
 			return nil
 		}, options.WithPrefixKV(kv.Key{journalBucket, nil}))
 	})
-	if err != nil || (len(keys) == 0 && !committed && !undoAll) {
+	if err != nil || (len(keys) == 0 && !committed && !undoAll && !bulk) {
 		return err
+	}
+	if bulk && !committed {
+		if err := be.undoBulk(ctx); err != nil {
+			return err
+		}
 	}
 	if undoAll && !committed {
 		if err := be.deleteAll(ctx); err != nil {
@@ -518,8 +428,8 @@ func (be *boltBackend) recoverPendingQuad(ctx context.Context) error {
 
 // apply writes ds to cayley and ops to the bucket in one transaction.
 func (be *boltBackend) apply(ds []cgraph.Delta, opts cgraph.IgnoreOpts, ops ...metaOp) error {
-	if be.crash() {
-		return errSimulatedCrash
+	if err := be.crash(); err != nil {
+		return err
 	}
 	be.meta.pending = ops
 	defer func() { be.meta.pending = nil }()
@@ -532,8 +442,8 @@ func (be *boltBackend) putMeta(ctx context.Context, ops ...metaOp) error {
 	if len(ops) == 0 {
 		return nil
 	}
-	if be.crash() {
-		return errSimulatedCrash
+	if err := be.crash(); err != nil {
+		return err
 	}
 	defer dropPages(be.db)
 	return kv.Update(ctx, be.meta.KV, func(tx kv.Tx) error { return writeOps(ctx, tx, ops) })
