@@ -58,13 +58,13 @@ var (
 	keyJournalBulkValues = []byte("bulk-values")
 )
 
-// bulkNode is a value a bulk write references: its hash, id, the
-// references the write adds, and whether the write created it.
+// bulkNode is a value a bulk write references: its hash, id and the
+// references the write adds. A node the write created has an id above
+// the write's base. 32 bytes: a load holds one per value.
 type bulkNode struct {
-	hash  refs.ValueHash
-	id    uint64
-	inc   uint64
-	fresh bool
+	hash refs.ValueHash
+	inc  uint32
+	id   uint64
 }
 
 // bulkQuad is an added quad: the ids of its values in quad.Directions
@@ -90,7 +90,10 @@ type bulkAdd struct {
 // journal, and switches; the deletes follow (recover). On an error before
 // the switch it undoes what it wrote.
 func (be *boltBackend) writeBulk(ctx context.Context, pl *plan, rev uint64) error {
-	w := &bulkAdd{be: be, index: map[refs.ValueHash]int32{}}
+	// Sized for a load, one new value a quad (the record's JSON, or the
+	// relation's IRI); a write of many more grows them.
+	w := &bulkAdd{be: be, index: make(map[refs.ValueHash]int32, pl.adds+64),
+		nodes: make([]bulkNode, 0, pl.adds+64), quads: make([]bulkQuad, 0, pl.adds)}
 	err := w.stream(ctx, pl)
 	if err == nil {
 		err = w.values(ctx)
@@ -260,7 +263,7 @@ func (w *bulkAdd) add(tx *bolt.Tx, q quad.Quad, ts int64) error {
 			return err
 		}
 		bq.dirs[i] = n.id
-		old = old && !n.fresh
+		old = old && n.id <= w.base
 	}
 	if old {
 		// Every value was in the store: so may the quad be.
@@ -288,6 +291,9 @@ func (w *bulkAdd) node(tx *bolt.Tx, log *bolt.Bucket, v quad.Value, ts int64) (*
 		w.nodes[i].inc++
 		return &w.nodes[i], nil
 	}
+	if len(w.nodes) == 1<<31-1 {
+		return nil, errors.New("more than 2^31 values in one write")
+	}
 	n := bulkNode{hash: h, inc: 1}
 	if b := tx.Bucket(valueBucket('v', h)); b != nil {
 		if x := b.Get(h[:]); len(x) > 0 {
@@ -300,13 +306,10 @@ func (w *bulkAdd) node(tx *bolt.Tx, log *bolt.Bucket, v quad.Value, ts int64) (*
 			return nil, err
 		}
 		w.horizon++
-		n.id, n.fresh = w.horizon, true
+		n.id = w.horizon
 		if err := putPrimitive(log, &cproto.Primitive{ID: n.id, Value: raw, Timestamp: ts}); err != nil {
 			return nil, err
 		}
-	}
-	if len(w.nodes) == 1<<31-1 {
-		return nil, errors.New("more than 2^31 values in one write")
 	}
 	w.index[h] = int32(len(w.nodes))
 	w.nodes = append(w.nodes, n)
@@ -377,8 +380,8 @@ func (w *bulkAdd) values(ctx context.Context) error {
 						return err
 					}
 				}
-				count := n.inc
-				if n.fresh {
+				count := uint64(n.inc)
+				if n.id > w.base {
 					if err := vb.Put(n.hash[:], binary.AppendUvarint(nil, n.id)); err != nil {
 						return err
 					}
@@ -502,7 +505,7 @@ func (be *boltBackend) undoBulk(ctx context.Context) error {
 	var hadBase bool
 	done := uint32(0)
 	var fresh []bulkNode         // created by the write
-	inc := map[uint64]uint64{}   // references the write's quads add, by node id
+	inc := map[uint64]uint32{}   // references the write's quads add, by node id
 	var quads [][4]uint64        // the write's quads
 	var indexes []ckv.QuadIndex  // as the write used them
 	old := map[uint64]bulkNode{} // nodes before the write that it referenced
@@ -535,7 +538,7 @@ func (be *boltBackend) undoBulk(ctx context.Context) error {
 				if err != nil {
 					return err
 				}
-				fresh = append(fresh, bulkNode{hash: refs.HashOf(val), id: p.ID, fresh: true})
+				fresh = append(fresh, bulkNode{hash: refs.HashOf(val), id: p.ID})
 				continue
 			}
 			q := [4]uint64{p.Subject, p.Predicate, p.Object, p.Label}
@@ -596,7 +599,7 @@ func (be *boltBackend) undoBulk(ctx context.Context) error {
 				if nb == nil {
 					continue
 				}
-				if n.fresh {
+				if n.id > base {
 					if vb := tx.Bucket(valueBucket('v', n.hash)); vb != nil {
 						if err := vb.Delete(n.hash[:]); err != nil {
 							return err
@@ -608,10 +611,10 @@ func (be *boltBackend) undoBulk(ctx context.Context) error {
 					continue
 				}
 				count, _ := binary.Uvarint(nb.Get(n.hash[:]))
-				if count < n.inc {
+				if count < uint64(n.inc) {
 					return fmt.Errorf("value %d has %d references, the write added %d", n.id, count, n.inc)
 				}
-				if err := nb.Put(n.hash[:], binary.AppendUvarint(nil, count-n.inc)); err != nil {
+				if err := nb.Put(n.hash[:], binary.AppendUvarint(nil, count-uint64(n.inc))); err != nil {
 					return err
 				}
 			}
