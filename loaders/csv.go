@@ -129,12 +129,19 @@ func openCSVGraph(paths []string, opt Options) (*Dataset, error) {
 		edgeFiles = append(edgeFiles, pe.f.name)
 	}
 	c.d.more = func(fn func(DatasetRelation) error) error {
+		// Read once: the node tables go when the rows are read, not when
+		// the load that read them has committed.
+		g := c
+		c = nil
+		if g == nil {
+			return graph.Errorf(graph.CodeInternal, "csv", "the edge files were read already")
+		}
 		for _, path := range edgeFiles {
-			if err := c.streamEdges(path, fn); err != nil {
+			if err := g.streamEdges(path, fn); err != nil {
 				return err
 			}
 		}
-		return c.errs.errs.Err()
+		return g.errs.errs.Err()
 	}
 	return c.d, nil
 }
