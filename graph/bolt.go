@@ -117,22 +117,34 @@ func openBolt(ctx context.Context, path string) (*boltBackend, error) {
 		db.Close()
 		return nil, err
 	}
-	// No bloom filters. cayley sizes each for 100M entries (75 MB): one
-	// of the quads, filled at open by reading every quad in the file, and
-	// on an empty store three more for a load. chipgraph reads the file
-	// only at open and writes quads it has checked against its records;
-	// without the filters cayley asks its indexes instead.
-	qs, err := ckv.New(meta, cgraph.Options{ckv.OptNoBloom: true})
-	if err != nil {
+	be := &boltBackend{meta: meta, db: db.DB()}
+	if err := be.renewQuadStore(); err != nil {
 		db.Close()
 		return nil, err
 	}
-	be := &boltBackend{qs: qs, meta: meta, db: db.DB()}
 	if err := be.recover(ctx); err != nil {
-		qs.Close()
+		be.qs.Close()
 		return nil, &Error{Op: "graph.Open", Code: CodeInternal, Msg: "cannot finish an interrupted write to the bolt store", Err: err}
 	}
 	return be, nil
+}
+
+// renewQuadStore opens cayley's quad store over the file (again: it
+// caches the ids of IRIs, which a bulk delete or undo may have deleted;
+// the old one holds nothing else, and closing it would close the file).
+//
+// No bloom filters. cayley sizes each for 100M entries (75 MB): one
+// of the quads, filled at open by reading every quad in the file, and
+// on an empty store three more for a load. chipgraph reads the file
+// only at open and writes quads it has checked against its records;
+// without the filters cayley asks its indexes instead.
+func (be *boltBackend) renewQuadStore() error {
+	qs, err := ckv.New(be.meta, cgraph.Options{ckv.OptNoBloom: true})
+	if err != nil {
+		return err
+	}
+	be.qs = qs
+	return nil
 }
 
 func (be *boltBackend) close() error { return be.qs.Close() }
@@ -309,7 +321,7 @@ func (be *boltBackend) recover(ctx context.Context) error {
 				undoAll = true
 			case bytes.Equal(k[1], keyJournalBulk):
 				bulk = true
-			case bytes.Equal(k[1], keyJournalBulkValues):
+			case bytes.Equal(k[1], keyJournalBulkValues), bytes.Equal(k[1], keyJournalDecDone):
 			default:
 				keys = append(keys, k.Clone())
 			}
@@ -330,14 +342,20 @@ func (be *boltBackend) recover(ctx context.Context) error {
 		}
 	}
 	// Finish: delete what the del entries list. Undo: delete what the add
-	// entries list. Either way the other kind is dropped.
-	want := "del-"
-	if !committed {
-		want = "add-"
+	// entries list (journals of staged writes before the bulk writes).
+	// Either way the other kind is dropped.
+	if committed {
+		if err := be.deleteBulk(ctx); err != nil {
+			return err
+		}
 	}
 	var drop []metaOp
 	for _, k := range keys {
-		if !strings.HasPrefix(string(k[1]), want) {
+		name := string(k[1])
+		if committed && (strings.HasPrefix(name, "del-") || strings.HasPrefix(name, "dec-")) {
+			continue // deleteBulk's
+		}
+		if committed || !strings.HasPrefix(name, "add-") {
 			drop = append(drop, metaOp{key: k})
 			continue
 		}

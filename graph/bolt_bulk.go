@@ -316,35 +316,10 @@ func (w *bulkAdd) node(tx *bolt.Tx, log *bolt.Bucket, v quad.Value, ts int64) (*
 	return &w.nodes[len(w.nodes)-1], nil
 }
 
-// stored reports whether the store holds a live quad of these ids, as
-// cayley's hasPrimitive finds it: the intersection of its index lists.
+// stored reports whether the store holds a live quad of these ids.
 func (w *bulkAdd) stored(tx *bolt.Tx, log *bolt.Bucket, dirs [4]uint64) (bool, error) {
-	var cand []uint64
-	for i, ind := range w.indexes {
-		b := tx.Bucket(indexBucket(ind))
-		if b == nil {
-			return false, nil
-		}
-		list, err := decodeIDs(b.Get(indexKey(ind, dirs)))
-		if err != nil {
-			return false, err
-		}
-		if i == 0 {
-			cand = list
-		} else {
-			cand = intersectIDs(cand, list)
-		}
-	}
-	for _, id := range cand {
-		p, err := getPrimitive(log, id)
-		if err != nil || p == nil {
-			return false, err
-		}
-		if !p.Deleted && p.Subject == dirs[0] && p.Predicate == dirs[1] && p.Object == dirs[2] && p.Label == dirs[3] {
-			return true, nil
-		}
-	}
-	return false, nil
+	p, err := livePrimitive(tx, log, w.indexes, dirs)
+	return p != nil, err
 }
 
 // values is pass 2: the value and reference-count buckets in hash order,
@@ -700,7 +675,7 @@ func (be *boltBackend) undoBulk(ctx context.Context) error {
 			break
 		}
 	}
-	return be.update(func(tx *bolt.Tx) error {
+	err = be.update(func(tx *bolt.Tx) error {
 		var err error
 		if hadBase {
 			err = putMetaInt(tx, "horizon", base)
@@ -716,6 +691,12 @@ func (be *boltBackend) undoBulk(ctx context.Context) error {
 		}
 		return j.Delete(keyJournalBulk)
 	})
+	if err != nil {
+		return err
+	}
+	// cayley's quad store caches the ids of IRIs: drop what it may hold
+	// of the values deleted.
+	return be.renewQuadStore()
 }
 
 func valueBucket(kind byte, h refs.ValueHash) []byte { return []byte{kind, h[0], h[1]} }
@@ -805,4 +786,242 @@ func getPrimitive(log *bolt.Bucket, id uint64) (*cproto.Primitive, error) {
 // putMetaInt writes one of cayley's counters ("horizon", "size").
 func putMetaInt(tx *bolt.Tx, key string, n uint64) error {
 	return tx.Bucket(metaBucket).Put([]byte(key), binary.LittleEndian.AppendUint64(nil, n))
+}
+
+// keyJournalDecDone holds the hash prefix (as a uint32) below which
+// deleteBulk has applied the dec- entries to the reference counts.
+var keyJournalDecDone = []byte("decrements-done")
+
+// deleteBulk makes the deletes a switched write lists in its journal (the
+// del- entries), as cayley's ApplyDeltas would but touching each value
+// bucket once, not once a chunk. First, each del- entry in a transaction
+// of its own: its quads found and marked deleted in the log, as cayley
+// marks them (index lists keep the ids of deleted quads, as cayley's do),
+// the quad count lowered, and the entry replaced by a dec- entry listing
+// the references those quads held, by value hash. Then the reference
+// counts in hash order, the values left with none deleted (their bucket
+// entries and log entries), the journal noting how far it got; last, the
+// dec- entries go. Run again after a crash, it carries on.
+func (be *boltBackend) deleteBulk(ctx context.Context) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var key []byte
+		be.db.View(func(tx *bolt.Tx) error {
+			if j := tx.Bucket(journalBucket); j != nil {
+				if k, _ := j.Cursor().Seek([]byte("del-")); bytes.HasPrefix(k, []byte("del-")) {
+					key = slices.Clone(k)
+				}
+			}
+			return nil
+		})
+		if key == nil {
+			break
+		}
+		err := be.update(func(tx *bolt.Tx) error {
+			j := tx.Bucket(journalBucket)
+			quads, err := parseNQuads(string(j.Get(key)))
+			if err != nil {
+				return fmt.Errorf("journal %s: %w", key, err)
+			}
+			meta := tx.Bucket(metaBucket)
+			indexes, err := storeIndexes(meta)
+			if err != nil {
+				return err
+			}
+			log := tx.Bucket(logBucket)
+			dec := map[refs.ValueHash]uint64{}
+			dead := uint64(0)
+		quads:
+			for _, q := range quads {
+				var dirs [4]uint64
+				var hashes [4]refs.ValueHash
+				for i, d := range quad.Directions {
+					v := q.Get(d)
+					if v == nil {
+						continue
+					}
+					hashes[i] = refs.HashOf(v)
+					if vb := tx.Bucket(valueBucket('v', hashes[i])); vb != nil {
+						dirs[i], _ = binary.Uvarint(vb.Get(hashes[i][:]))
+					}
+					if dirs[i] == 0 {
+						continue quads // not there: nothing to delete
+					}
+				}
+				p, err := livePrimitive(tx, log, indexes, dirs)
+				if err != nil {
+					return err
+				}
+				if p == nil {
+					continue
+				}
+				p.Deleted = true
+				if err := putPrimitive(log, p); err != nil {
+					return err
+				}
+				dead++
+				for i, id := range dirs {
+					if id != 0 {
+						dec[hashes[i]]++
+					}
+				}
+			}
+			size := uint64(0)
+			if v := meta.Get([]byte("size")); len(v) == 8 {
+				size = binary.LittleEndian.Uint64(v)
+			}
+			if err := putMetaInt(tx, "size", size-min(size, dead)); err != nil {
+				return err
+			}
+			var list []byte
+			for h, n := range dec {
+				list = binary.AppendUvarint(append(list, h[:]...), n)
+			}
+			if err := j.Put(append([]byte("dec-"), key[len("del-"):]...), list); err != nil {
+				return err
+			}
+			return j.Delete(key)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	// The reference counts.
+	var decKeys [][]byte
+	total := map[refs.ValueHash]uint64{}
+	done := uint32(0)
+	err := be.db.View(func(tx *bolt.Tx) error {
+		j := tx.Bucket(journalBucket)
+		if j == nil {
+			return nil
+		}
+		if v := j.Get(keyJournalDecDone); len(v) == 4 {
+			done = binary.BigEndian.Uint32(v)
+		}
+		c := j.Cursor()
+		for k, v := c.Seek([]byte("dec-")); bytes.HasPrefix(k, []byte("dec-")); k, v = c.Next() {
+			decKeys = append(decKeys, slices.Clone(k))
+			for len(v) > 0 {
+				if len(v) < len(refs.ValueHash{}) {
+					return fmt.Errorf("journal %s: truncated", k)
+				}
+				h := refs.ValueHash(v[:len(refs.ValueHash{})])
+				n, size := binary.Uvarint(v[len(h):])
+				if size <= 0 {
+					return fmt.Errorf("journal %s: bad count", k)
+				}
+				total[h] += n
+				v = v[len(h)+size:]
+			}
+		}
+		return nil
+	})
+	if err != nil || len(decKeys) == 0 {
+		return err
+	}
+	nodes := make([]bulkNode, 0, len(total))
+	for h, n := range total {
+		if hashPrefix(h) >= done {
+			nodes = append(nodes, bulkNode{hash: h, id: n}) // id: the references to take
+		}
+	}
+	total = nil
+	slices.SortFunc(nodes, func(a, b bulkNode) int { return bytes.Compare(a.hash[:], b.hash[:]) })
+	for i := 0; i < len(nodes); {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		j := min(i+writeChunk, len(nodes))
+		for j < len(nodes) && hashPrefix(nodes[j].hash) == hashPrefix(nodes[j-1].hash) {
+			j++
+		}
+		next := uint32(1 << 16)
+		if j < len(nodes) {
+			next = hashPrefix(nodes[j].hash)
+		}
+		err := be.update(func(tx *bolt.Tx) error {
+			log := tx.Bucket(logBucket)
+			for _, n := range nodes[i:j] {
+				nb, vb := tx.Bucket(valueBucket('n', n.hash)), tx.Bucket(valueBucket('v', n.hash))
+				if nb == nil || vb == nil {
+					continue
+				}
+				count, _ := binary.Uvarint(nb.Get(n.hash[:]))
+				if count > n.id {
+					if err := nb.Put(n.hash[:], binary.AppendUvarint(nil, count-n.id)); err != nil {
+						return err
+					}
+					continue
+				}
+				// The last reference: the value goes, as cayley's decNodes
+				// deletes it.
+				id, _ := binary.Uvarint(vb.Get(n.hash[:]))
+				if err := nb.Delete(n.hash[:]); err != nil {
+					return err
+				}
+				if err := vb.Delete(n.hash[:]); err != nil {
+					return err
+				}
+				if id != 0 {
+					if err := log.Delete(binary.BigEndian.AppendUint64(nil, id)); err != nil {
+						return err
+					}
+				}
+			}
+			return tx.Bucket(journalBucket).Put(keyJournalDecDone, binary.BigEndian.AppendUint32(nil, next))
+		})
+		if err != nil {
+			return err
+		}
+		i = j
+	}
+	err = be.update(func(tx *bolt.Tx) error {
+		j := tx.Bucket(journalBucket)
+		for _, k := range append(decKeys, keyJournalDecDone) {
+			if err := j.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// cayley's quad store caches the ids of IRIs: drop what it may hold
+	// of the values deleted.
+	return be.renewQuadStore()
+}
+
+// livePrimitive finds the live quad of these ids, as cayley's
+// hasPrimitive does: the intersection of its index lists, the latest
+// first.
+func livePrimitive(tx *bolt.Tx, log *bolt.Bucket, indexes []ckv.QuadIndex, dirs [4]uint64) (*cproto.Primitive, error) {
+	var cand []uint64
+	for i, ind := range indexes {
+		b := tx.Bucket(indexBucket(ind))
+		if b == nil {
+			return nil, nil
+		}
+		list, err := decodeIDs(b.Get(indexKey(ind, dirs)))
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			cand = list
+		} else {
+			cand = intersectIDs(cand, list)
+		}
+	}
+	for i := len(cand) - 1; i >= 0; i-- {
+		p, err := getPrimitive(log, cand[i])
+		if err != nil {
+			return nil, err
+		}
+		if p != nil && !p.Deleted && p.Subject == dirs[0] && p.Predicate == dirs[1] && p.Object == dirs[2] && p.Label == dirs[3] {
+			return p, nil
+		}
+	}
+	return nil, nil
 }
