@@ -537,3 +537,33 @@ func TestBulkUndoCrash(t *testing.T) {
 		}
 	}
 }
+
+// TestBulkDeleteThenCayleyWrite deletes entities in a bulk write, then
+// writes them again through cayley's ApplyDeltas: cayley must not reuse
+// the ids it had cached for their IRIs, which the bulk delete deleted.
+func TestBulkDeleteThenCayleyWrite(t *testing.T) {
+	defer func(n int) { writeChunk = n }(writeChunk)
+	load, _ := bulkBatches()
+	s, err := Open(ctx, "bolt:"+filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	writeChunk = 1 << 30 // through cayley, which caches the IRIs' ids
+	if _, err := s.Apply(ctx, load); err != nil {
+		t.Fatal(err)
+	}
+	writeChunk = 4 // in bulk
+	if _, err := s.Apply(ctx, Batch{DeleteEntities: []string{"e1", "e2", "e3"}, Cascade: true}); err != nil {
+		t.Fatal(err)
+	}
+	writeChunk = 1 << 30
+	again := Batch{Entities: load.Entities[1:4], Relations: []Relation{{Type: CustomerOf, From: "e1", To: "e2", Status: StatusReported, Sources: []string{"s"}}}}
+	if _, err := s.Apply(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	d := dumpCayley(t, boltDB(s)) // fails on a quad whose value is gone
+	if !slices.ContainsFunc(d.Live, func(q string) bool { return strings.HasPrefix(q, "<urn:chipgraph:entity:e1> ") }) {
+		t.Errorf("e1 not written again")
+	}
+}
