@@ -87,8 +87,10 @@ type StartInfo struct {
 	Applied          int
 	// Revision is the revision it started at.
 	Revision uint64
-	// Reason says why a store over PostgreSQL read the whole graph.
-	Reason string
+	// Reason says why a store over PostgreSQL read the whole graph;
+	// Refused is true when a snapshot file was there but not used.
+	Reason  string
+	Refused bool
 }
 
 func (s StartInfo) String() string {
@@ -406,6 +408,7 @@ func (s *CayleyStore) openFromSnapshot(ctx context.Context, be *pgBackend, path 
 		// read says whether the database can be reached.
 		info.Reason = "snapshot file " + path + " not used: " + err.Error()
 	}
+	info.Refused = !errors.Is(err, os.ErrNotExist)
 	// What the failed attempt interned is no longer needed.
 	s.in = newInterner()
 	info.Applied = 0
@@ -448,6 +451,7 @@ func startSnapshotter(s *CayleyStore, be *pgBackend, o Options, start StartInfo)
 	if start.FromSnapshot {
 		w.written, w.at = start.SnapshotRevision, time.Now()
 	}
+	removeStaleTemps(w.path)
 	ctx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
 	go w.run(ctx)
@@ -532,6 +536,21 @@ func (w *snapshotter) revision() uint64 {
 	defer w.mu.Unlock()
 	return w.written
 }
+
+// removeStaleTemps removes the temporary files of writes to path that a
+// crash left behind (each as large as the graph). One younger than
+// staleTemp may be another replica's write in progress, in a directory
+// replicas share, and is left alone.
+func removeStaleTemps(path string) {
+	temps, _ := filepath.Glob(path + ".tmp-*")
+	for _, t := range temps {
+		if st, err := os.Stat(t); err == nil && time.Since(st.ModTime()) > staleTemp {
+			os.Remove(t)
+		}
+	}
+}
+
+const staleTemp = 10 * time.Minute
 
 // checkSnapshotPath refuses a snapshot file whose directory is not there,
 // so that a typo is an error at start rather than a failed write later.

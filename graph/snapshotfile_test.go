@@ -48,7 +48,7 @@ func withSnapshot(t *testing.T) (dsn, file string, rev uint64) {
 	dsn = postgresDSN(t)
 	file = filepath.Join(t.TempDir(), "replica.snapshot")
 	a := openSnap(t, dsn, file)
-	if st := a.Started(); st.FromSnapshot || !strings.Contains(st.Reason, "no snapshot file") {
+	if st := a.Started(); st.FromSnapshot || st.Refused || !strings.Contains(st.Reason, "no snapshot file") {
 		t.Errorf("first start: %+v, want a full read because there is no file yet", st)
 	}
 	apply(t, a, graphtest.Fixture())
@@ -244,7 +244,7 @@ func TestSnapshotRefused(t *testing.T) {
 			s := openSnap(t, dsn, file)
 			defer s.Close()
 			st := s.Started()
-			if st.FromSnapshot || !strings.Contains(st.Reason, tc.reason) {
+			if st.FromSnapshot || !st.Refused || !strings.Contains(st.Reason, tc.reason) {
 				t.Errorf("started %+v, want a full read because %q", st, tc.reason)
 			}
 			t.Logf("%s", st)
