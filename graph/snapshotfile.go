@@ -241,12 +241,36 @@ func (r *snapshotReader) header() (snapshotHeader, error) {
 	return h, nil
 }
 
-// records calls fn with the h.Records records that follow the header, then
-// checks the trailer and that nothing follows it.
+// records calls fn with the h.Records records that follow the header, in
+// order, then checks the trailer and that nothing follows it. The records
+// are decoded on another goroutine, a batch at a time, while fn builds: the
+// JSON takes about half the time of a start from a file.
 func (r *snapshotReader) records(ctx context.Context, h snapshotHeader, fn func(any)) error {
+	batches := make(chan []any, 4)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		errc <- r.decode(ctx, h, batches)
+	}()
+	for batch := range batches {
+		for _, rec := range batch {
+			fn(rec)
+		}
+	}
+	return <-errc
+}
+
+const decodeBatch = 512
+
+func (r *snapshotReader) decode(ctx context.Context, h snapshotHeader, batches chan<- []any) error {
+	batch := make([]any, 0, decodeBatch)
 	for i := 0; i < h.Records; i++ {
 		if i%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if len(batch) == decodeBatch {
+			batches <- batch
+			batch = make([]any, 0, decodeBatch)
 		}
 		line, err := r.next()
 		if err != nil {
@@ -284,8 +308,9 @@ func (r *snapshotReader) records(ctx context.Context, h snapshotHeader, fn func(
 		if err != nil {
 			return &errSnapshot{r.line, err.Error()}
 		}
-		fn(rec)
+		batch = append(batch, rec)
 	}
+	batches <- batch
 	line, err := r.next()
 	if err != nil {
 		return err

@@ -3,8 +3,11 @@ package graph_test
 import (
 	"context"
 	"database/sql"
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -284,5 +287,82 @@ func TestSnapshotOptionRefused(t *testing.T) {
 		if ge, ok := err.(*graph.Error); !ok || ge.Code != graph.CodeInvalid || ge.Path != "snapshot" {
 			t.Errorf("snapshot file %s: %v, want CodeInvalid at snapshot", file, err)
 		}
+	}
+}
+
+// BenchmarkReplicaRestart measures a replica's start over a large graph in
+// PostgreSQL (graphtest.Generate, 20,000 entities unless -restart.entities
+// says otherwise): reading the whole graph against loading its snapshot
+// file and applying the 100 logged changes written after it. Each run opens
+// one of each, taking turns to go first; only Open is timed. It reports
+// both medians and their ratio.
+func BenchmarkReplicaRestart(b *testing.B) {
+	dsn := postgresDSN(b)
+	ctx := context.Background()
+	dir := b.TempDir()
+	orig, file := filepath.Join(dir, "orig.snapshot"), filepath.Join(dir, "replica.snapshot")
+	w := openSnap(b, dsn, orig)
+	if _, err := w.Apply(ctx, graphtest.Generate(*restartEntities, 1)); err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	w = openT(b, dsn)
+	const logged = 100
+	for i := range logged {
+		apply(b, w, graph.Batch{Entities: []graph.Entity{{ID: fmt.Sprintf("after-%d", i), Kind: graph.KindCompany,
+			Name: fmt.Sprintf("Written after the snapshot %d", i), Sources: []string{"gen-src-1"}}}})
+	}
+	st, _ := w.Stats(ctx)
+	w.Close()
+	b.Logf("%d entities, %d relations, %d quads; snapshot file then %d logged changes", st.Entities, st.Relations, st.Quads, logged)
+
+	var full, snap []time.Duration
+	open := func(fromFile bool) {
+		opts := graph.Options{}
+		if fromFile {
+			copyFile(b, orig, file)
+			opts.SnapshotFile = file
+		}
+		t0 := time.Now()
+		s, err := graph.OpenWith(ctx, dsn, opts)
+		d := time.Since(t0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got := s.Started(); got.FromSnapshot != fromFile || (fromFile && got.Applied != logged) {
+			b.Fatalf("started %+v", got)
+		}
+		if fromFile {
+			snap = append(snap, d)
+		} else {
+			full = append(full, d)
+		}
+		s.Close()
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		open(i%2 == 1)
+		open(i%2 == 0)
+	}
+	b.StopTimer()
+	slices.Sort(full)
+	slices.Sort(snap)
+	mf, ms := full[len(full)/2], snap[len(snap)/2]
+	b.ReportMetric(mf.Seconds()*1000, "full-read-ms")
+	b.ReportMetric(ms.Seconds()*1000, "snapshot-ms")
+	b.ReportMetric(float64(ms)/float64(mf), "ratio")
+}
+
+var restartEntities = flag.Int("restart.entities", 20_000, "BenchmarkReplicaRestart: entities of the generated graph")
+
+func copyFile(tb testing.TB, from, to string) {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		tb.Fatal(err)
 	}
 }
