@@ -74,8 +74,23 @@ func fromDatabase(t *testing.T, dsn string) *graph.CayleyStore {
 
 func TestSnapshotRoundTrip(t *testing.T) {
 	dsn, file, rev := withSnapshot(t)
+	// What a write killed half-way left, and one in progress elsewhere.
+	stale, fresh := file+".tmp-1", file+".tmp-2"
+	for _, f := range []string{stale, fresh} {
+		if err := os.WriteFile(f, []byte("half a file"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(stale, old, old)
 	b := openSnap(t, dsn, file)
 	defer b.Close()
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("a temporary file an hour old is still there")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("a recent temporary file was removed: %v", err)
+	}
 	st := b.Started()
 	if !st.FromSnapshot || st.SnapshotRevision != rev || st.Applied != 0 || st.Revision != rev {
 		t.Errorf("started %+v, want from the snapshot at %d with nothing to apply", st, rev)
