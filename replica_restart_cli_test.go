@@ -102,3 +102,21 @@ func start(body map[string]any) map[string]any {
 	st, _ := body["start"].(map[string]any)
 	return st
 }
+
+// TestSnapshotFlag: --snapshot is for a replica over PostgreSQL; elsewhere,
+// or with a bad --snapshot-every, serve refuses to start, naming the flag.
+func TestSnapshotFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--snapshot", filepath.Join(t.TempDir(), "x")}, "--snapshot (or CHIPGRAPH_SNAPSHOT) is for a replica over PostgreSQL"},
+		{[]string{"--db", "bolt:" + filepath.Join(t.TempDir(), "g.db"), "--snapshot", "x"}, "is for a replica over PostgreSQL"},
+		{[]string{"--snapshot-every", "0s"}, "--snapshot-every 0s: want a positive duration"},
+	} {
+		r := chipgraph(t, "", append([]string{"serve", "--addr", "127.0.0.1:0"}, tc.args...)...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("serve %v: exit %d, want %d with %q\n%s", tc.args, r.code, exitUsage, tc.want, r.stderr)
+		}
+	}
+}
