@@ -48,6 +48,8 @@ Write tokens come from CHIPGRAPH_TOKENS (comma-separated) and --tokens-file
 	readTimeout := f.Duration("read-timeout", server.DefaultReadTimeout, "time a client may take to send a request's headers, and then its body (408 beyond)")
 	maxHeader := f.Int("max-header-bytes", server.DefaultMaxHeaderBytes, "bytes of a request's line and headers, so of a GET query too (431 beyond)")
 	maxInFlight := f.Int("max-inflight", 0, "/graphql and /export requests executing at once, 503 when none frees within 1s (0: 8 per CPU)")
+	snapshot := f.String("snapshot", f.envString(envSnapshot, ""), "over PostgreSQL: file to keep this replica's graph in, so that a restart loads it and applies the change log after it instead of reading the whole graph (env "+envSnapshot+"; default: none)")
+	snapshotEvery := f.Duration("snapshot-every", graph.DefaultSnapshotEvery, "over PostgreSQL with --snapshot: how often at most the file is rewritten while the graph changes (also every 1,000 revisions, and at shutdown)")
 	maxLag := f.Duration("max-lag", server.DefaultMaxLag, "over PostgreSQL: /readyz turns unready when this replica is this far behind the database, or cannot reach it for this long")
 	cacheBytes := f.Int64("cache-bytes", server.DefaultCacheBytes, "bytes of /graphql query responses to cache (0 disables; env CHIPGRAPH_CACHE_BYTES)")
 	if v := f.envString("CHIPGRAPH_CACHE_BYTES", ""); v != "" {
@@ -67,12 +69,29 @@ Write tokens come from CHIPGRAPH_TOKENS (comma-separated) and --tokens-file
 	if err != nil {
 		return err
 	}
+	if *snapshot != "" && !isPostgres(*dsn) {
+		return usagef("--snapshot (or %s) is for a replica over PostgreSQL (--db postgres://...), not %s", envSnapshot, graph.RedactDSN(*dsn))
+	}
+	if *snapshotEvery <= 0 {
+		return usagef("--snapshot-every %v: want a positive duration", *snapshotEvery)
+	}
 
-	store, err := openForWriting(ctx, e, *dsn, storeSeed{dir: *dir, level: slog.LevelInfo})
+	store, err := openForWriting(ctx, e, *dsn, storeSeed{dir: *dir, level: slog.LevelInfo,
+		options: graph.Options{SnapshotFile: *snapshot, SnapshotEvery: *snapshotEvery, Log: e.log}})
 	if err != nil {
 		return err
 	}
 	defer closeStore(e, store)
+	if st := store.SyncStatus(); st.Shared {
+		// How the replica got its graph, in one line: from its snapshot
+		// file and the change log, or read whole (and why).
+		level := slog.LevelInfo
+		if st.Start.Refused {
+			level = slog.LevelWarn
+		}
+		e.log.Log(ctx, level, st.Start.String(), "revision", st.Start.Revision, "fromSnapshot", st.Start.FromSnapshot,
+			"snapshotRevision", st.Start.SnapshotRevision, "applied", st.Start.Applied)
+	}
 
 	srv, err := server.New(store, server.Config{
 		Tokens:         tokens,

@@ -58,6 +58,7 @@ const (
 	envData     = "CHIPGRAPH_DATA"
 	envTokens   = "CHIPGRAPH_TOKENS"
 	envLogLevel = "CHIPGRAPH_LOG_LEVEL"
+	envSnapshot = "CHIPGRAPH_SNAPSHOT"
 )
 
 const (
@@ -126,10 +127,10 @@ commands:
 	}
 	fmt.Fprintf(w, `
 Run 'chipgraph COMMAND -h' for a command's flags. Flags default to the
-environment: %s, %s, %s, %s, %s.
+environment: %s, %s, %s, %s, %s, %s.
 Exit status: 0 ok, 1 data or validation error (a missing store included),
 2 usage error, 3 internal error, 4 the store's database cannot be reached.
-`, envDB, envAddr, envData, envTokens, envLogLevel)
+`, envDB, envAddr, envData, envTokens, envLogLevel, envSnapshot)
 }
 
 // run runs the command line args (without the program name) and returns the

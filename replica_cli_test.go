@@ -34,6 +34,7 @@ type replica struct {
 	addr   string
 	stderr *lockedBuffer
 	exited chan error
+	args   []string // more flags for serve
 }
 
 // newReplica starts `chipgraph serve` over dsn.
@@ -53,7 +54,7 @@ func startReplica(t *testing.T, name, dsn string) *replica {
 }
 
 func (r *replica) start() {
-	r.cmd = exec.Command(binary(r.t), "serve", "--addr", "127.0.0.1:0", "--db", r.dsn, "--max-lag", "1s")
+	r.cmd = exec.Command(binary(r.t), append([]string{"serve", "--addr", "127.0.0.1:0", "--db", r.dsn, "--max-lag", "1s"}, r.args...)...)
 	r.cmd.Env = testEnv("CHIPGRAPH_TOKENS="+replicaToken, "CHIPGRAPH_CACHE_BYTES=0")
 	r.stderr = &lockedBuffer{}
 	r.cmd.Stderr = r.stderr

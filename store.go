@@ -24,12 +24,15 @@ type storeSeed struct {
 	dir   string
 	bare  bool
 	level slog.Level // of the log line saying the store was seeded
+	// options are how the store is opened (serve: its snapshot file).
+	options graph.Options
 }
 
 // openForWriting opens the store at dsn, creating it if need be, and seeds
 // it when it holds nothing yet.
 func openForWriting(ctx context.Context, e *env, dsn string, seed storeSeed) (*graph.CayleyStore, error) {
-	store, err := openStore(ctx, e, dsn)
+	e.log.Debug("opening store", "db", graph.RedactDSN(dsn))
+	store, err := graph.OpenWith(ctx, dsn, seed.options)
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +84,10 @@ func exists(dsn string) bool {
 
 func isMemory(dsn string) bool { return dsn == "" || strings.HasPrefix(dsn, "memory:") }
 
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
 // seedStore loads the curated data into store when it holds no entity.
 func seedStore(ctx context.Context, e *env, store graph.Store, seed storeSeed) error {
 	start := time.Now()
@@ -95,11 +102,6 @@ func seedStore(ctx context.Context, e *env, store graph.Store, seed storeSeed) e
 	e.log.Log(ctx, seed.level, "a new store starts from the curated graph", "from", from, "created", res.Created,
 		"quads", res.Quads, "seconds", time.Since(start).Seconds())
 	return nil
-}
-
-func openStore(ctx context.Context, e *env, dsn string) (*graph.CayleyStore, error) {
-	e.log.Debug("opening store", "db", graph.RedactDSN(dsn))
-	return graph.Open(ctx, dsn)
 }
 
 func closeStore(e *env, s graph.Store) {

@@ -31,6 +31,10 @@ type CayleyStore struct {
 	cur     atomic.Pointer[snapshot]
 	follow  *follower // PostgreSQL: applies other processes' writes
 
+	start     StartInfo
+	snapshots *snapshotter // PostgreSQL with a snapshot file: keeps it
+	closeOnce sync.Once
+
 	text textSearch // the full-text index (search.go)
 }
 
@@ -76,17 +80,23 @@ type txn interface {
 // An empty dsn means memory:. A bad dsn is CodeInvalid; a backend that cannot
 // be opened is CodeInternal with the cause in Err.
 func Open(ctx context.Context, dsn string) (*CayleyStore, error) {
-	return open(ctx, dsn, true)
+	return open(ctx, dsn, true, Options{})
+}
+
+// OpenWith is Open with options: over PostgreSQL, a snapshot file to start
+// from and keep (see snapshotfile.go).
+func OpenWith(ctx context.Context, dsn string, o Options) (*CayleyStore, error) {
+	return open(ctx, dsn, true, o)
 }
 
 // OpenExisting is Open for a store that must already be there: it creates
 // nothing. A missing bolt file, or a PostgreSQL schema holding no chipgraph
 // store, is CodeNotFound. memory: opens an empty store, as Open does.
 func OpenExisting(ctx context.Context, dsn string) (*CayleyStore, error) {
-	return open(ctx, dsn, false)
+	return open(ctx, dsn, false, Options{})
 }
 
-func open(ctx context.Context, dsn string, create bool) (*CayleyStore, error) {
+func open(ctx context.Context, dsn string, create bool, o Options) (*CayleyStore, error) {
 	const op = "graph.Open"
 	var (
 		be      backend
@@ -122,18 +132,49 @@ func open(ctx context.Context, dsn string, create bool) (*CayleyStore, error) {
 		}
 		return nil, &Error{Op: op, Code: CodeInternal, Msg: "cannot open " + backend + " store " + RedactDSN(dsn), Err: err}
 	}
+	pg, shared := be.(*pgBackend)
+	if o.SnapshotFile != "" {
+		if !shared {
+			be.close()
+			return nil, &Error{Code: CodeInvalid, Path: "snapshot",
+				Msg: "a snapshot file is for a replica over PostgreSQL; a " + backend + " store has none"}
+		}
+		if err := checkSnapshotPath(o.SnapshotFile); err != nil {
+			be.close()
+			return nil, err
+		}
+	}
 	s := &CayleyStore{backend: backend, be: be, in: newInterner()}
-	snap, err := s.rebuild(ctx)
+	var snap *snapshot
+	switch {
+	case o.SnapshotFile != "":
+		snap, s.start, err = s.openFromSnapshot(ctx, pg, o.SnapshotFile)
+	default:
+		snap, err = s.rebuild(ctx)
+		if err == nil {
+			s.start = StartInfo{Revision: snap.rev}
+			if shared {
+				s.start.Reason = "no snapshot file configured"
+			}
+		}
+	}
 	if err != nil {
 		be.close()
 		return nil, err
 	}
 	s.cur.Store(snap)
-	if pg, ok := be.(*pgBackend); ok {
+	if shared {
 		s.follow = startFollower(s, pg)
+		if o.SnapshotFile != "" {
+			s.snapshots = startSnapshotter(s, pg, o, s.start)
+		}
 	}
 	return s, nil
 }
+
+// Started says how the store got its graph at Open: over PostgreSQL, from
+// a snapshot file and the change log after it, or by reading it whole.
+func (s *CayleyStore) Started() StartInfo { return s.start }
 
 // RedactDSN hides the password of a DSN so it never reaches a log or a
 // client: postgres://user:secret@host/db becomes postgres://user:xxxxx@host/db.
@@ -152,25 +193,7 @@ func RedactDSN(dsn string) string {
 
 // rebuild reads every record from the backend into a new snapshot.
 func (s *CayleyStore) rebuild(ctx context.Context) (*snapshot, error) {
-	b := newSnapshot(s).edit()
-	p := b.p
-	// put adds a relation once both its endpoints are in; the backend
-	// gives records in any order (usually entities first).
-	put := func(r *Relation) bool {
-		from, okFrom := p.nodeIDs.get(r.From)
-		to, okTo := p.nodeIDs.get(r.To)
-		if !okFrom || !okTo {
-			return false
-		}
-		b.putRelation(s.in.adoptRelation(r, func(id string) string {
-			if id == r.From {
-				return p.node(from).entity.ID
-			}
-			return p.node(to).entity.ID
-		}))
-		return true
-	}
-	var later []*Relation
+	l := s.newLoader()
 	var bad Errors
 	quads, rev, err := s.be.read(ctx, func(q quad.Quad) error {
 		rec, err := decodeRecord(q)
@@ -180,16 +203,7 @@ func (s *CayleyStore) rebuild(ctx context.Context) (*snapshot, error) {
 			}
 			return nil
 		}
-		switch r := rec.(type) {
-		case *Source:
-			b.putSource(s.in.source(r))
-		case *Entity:
-			b.putEntity(s.in.adoptEntity(r))
-		case *Relation:
-			if !put(r) {
-				later = append(later, r)
-			}
-		}
+		l.add(rec)
 		return nil
 	})
 	if err == nil {
@@ -198,15 +212,69 @@ func (s *CayleyStore) rebuild(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, &Error{Op: "graph.Open", Code: CodeInternal, Msg: "cannot read the " + s.backend + " store", Err: err}
 	}
-	for i, r := range later {
-		if !put(r) {
-			return nil, &Error{Op: "graph.Open", Code: CodeInternal,
-				Msg: fmt.Sprintf("the %s store holds relation %q with a missing endpoint", s.backend, r.ID)}
-		}
-		later[i] = nil
+	b, err := l.finish(quads)
+	if err != nil {
+		return nil, &Error{Op: "graph.Open", Code: CodeInternal, Msg: "the " + s.backend + " store " + err.Error()}
 	}
-	p.quads = quads
 	return b.finish(rev), nil
+}
+
+// loader builds a snapshot from records given in any order: from the
+// backend (rebuild) or from a snapshot file (restore).
+type loader struct {
+	s     *CayleyStore
+	b     *builder
+	later []*Relation // relations seen before an endpoint
+}
+
+func (s *CayleyStore) newLoader() *loader {
+	return &loader{s: s, b: newSnapshot(s).edit()}
+}
+
+// add adds an *Entity, *Relation or *Source; anything else (nil for a
+// structural quad) is skipped.
+func (l *loader) add(rec any) {
+	switch r := rec.(type) {
+	case *Source:
+		l.b.putSource(l.s.in.source(r))
+	case *Entity:
+		l.b.putEntity(l.s.in.adoptEntity(r))
+	case *Relation:
+		if !l.put(r) {
+			l.later = append(l.later, r)
+		}
+	}
+}
+
+// put adds a relation once both its endpoints are in.
+func (l *loader) put(r *Relation) bool {
+	p := l.b.p
+	from, okFrom := p.nodeIDs.get(r.From)
+	to, okTo := p.nodeIDs.get(r.To)
+	if !okFrom || !okTo {
+		return false
+	}
+	l.b.putRelation(l.s.in.adoptRelation(r, func(id string) string {
+		if id == r.From {
+			return p.node(from).entity.ID
+		}
+		return p.node(to).entity.ID
+	}))
+	return true
+}
+
+// finish adds the relations held back and returns the builder, holding
+// every record and the count of the backend's quads, for the caller to
+// apply changes to or finish at a revision.
+func (l *loader) finish(quads int) (*builder, error) {
+	for i, r := range l.later {
+		if !l.put(r) {
+			return nil, fmt.Errorf("holds relation %q with a missing endpoint", r.ID)
+		}
+		l.later[i] = nil
+	}
+	l.b.p.quads = quads
+	return l.b, nil
 }
 
 func (s *CayleyStore) unreachable(op string, err error) error {
@@ -317,7 +385,12 @@ func (s *CayleyStore) Revision(ctx context.Context) uint64 {
 // SyncStatus implements SyncReporter.
 func (s *CayleyStore) SyncStatus() SyncStatus {
 	if s.follow != nil {
-		return s.follow.status()
+		st := s.follow.status()
+		st.Start = s.start
+		if s.snapshots != nil {
+			st.SnapshotRevision = s.snapshots.revision()
+		}
+		return st
 	}
 	v := s.Version()
 	return SyncStatus{Revision: v, Latest: v}
@@ -448,9 +521,14 @@ func (s *CayleyStore) Quads(ctx context.Context, fn func(quad.Quad) error) error
 // Close implements Store. Views taken before stay readable, but for Search:
 // the full-text index is released.
 func (s *CayleyStore) Close() error {
-	if s.follow != nil {
-		s.follow.stop()
-	}
+	s.closeOnce.Do(func() {
+		if s.follow != nil {
+			s.follow.stop()
+		}
+		if s.snapshots != nil {
+			s.snapshots.stop()
+		}
+	})
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	if s.cur.Swap(nil) == nil {

@@ -2,7 +2,9 @@ package graph
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,6 +31,7 @@ import (
 //	chipgraph_revision  one row: the revision of the graph
 //	chipgraph_changes   the change log: per revision, the records it wrote
 //	                    and the keys it deleted (see changeSet)
+//	chipgraph_store     one row: the store's random id, made at creation
 //
 // Every process over the database is a replica. A write takes the writers'
 // advisory lock, reads the revision, applies the changes it has not seen
@@ -42,6 +45,7 @@ type pgBackend struct {
 	dsn     string
 	lockKey int64  // the writers' advisory lock, per schema
 	channel string // NOTIFY channel, per schema
+	storeID string // chipgraph_store: this store's random identity
 }
 
 // logLimit bounds the records a change log entry holds. A larger write
@@ -49,8 +53,9 @@ type pgBackend struct {
 // which costs about what applying it record by record would.
 var logLimit = envInt("CHIPGRAPH_LOG_LIMIT", 20_000)
 
-// keepChanges is how many revisions of the change log writers keep; a
-// replica further behind (or one restarted) reads the whole graph.
+// keepChanges is how many revisions of the change log writers keep (and
+// those of the last hour whatever their number); a replica further behind,
+// or restarted without a snapshot file that recent, reads the whole graph.
 const keepChanges = 10_000
 
 var errLogPruned = errors.New("the change log no longer holds the changes this replica needs")
@@ -111,8 +116,45 @@ CREATE TABLE IF NOT EXISTS chipgraph_changes (
 	revision bigint PRIMARY KEY,
 	at timestamptz NOT NULL DEFAULT now(),
 	change text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chipgraph_store (
+	id int PRIMARY KEY CHECK (id = 1),
+	store_id text NOT NULL
 );`)
-	return err
+	if err != nil {
+		return err
+	}
+	// The store's identity: a snapshot file (snapshotfile.go) applies only
+	// to the store it was taken of, not to another database or to this
+	// schema dropped and created again.
+	id := make([]byte, 16)
+	rand.Read(id)
+	if _, err := conn.ExecContext(ctx, `INSERT INTO chipgraph_store VALUES (1, $1) ON CONFLICT DO NOTHING`, hex.EncodeToString(id)); err != nil {
+		return err
+	}
+	return conn.QueryRowContext(ctx, `SELECT store_id FROM chipgraph_store`).Scan(&be.storeID)
+}
+
+// fingerprint identifies the change log's entry at revision rev (what it
+// wrote and when), "" when the log does not hold it: a snapshot file
+// carries the fingerprint of its revision, so that a database restored
+// from a backup and written to since holds a different history, not the
+// one the snapshot was taken of.
+func fingerprint(ctx context.Context, q queryer, rev uint64) (string, error) {
+	rows, err := q.QueryContext(ctx, `
+SELECT md5(change) || '@' || (extract(epoch FROM at) * 1000000)::bigint::text
+FROM chipgraph_changes WHERE revision = $1`, rev)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var fp string
+	if rows.Next() {
+		if err := rows.Scan(&fp); err != nil {
+			return "", err
+		}
+	}
+	return fp, rows.Err()
 }
 
 func (be *pgBackend) close() error { return be.db.Close() }

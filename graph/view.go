@@ -20,6 +20,11 @@ type SyncStatus struct {
 	Lag time.Duration
 	// Err is the last failure to reach the database, nil once it answers.
 	Err error
+	// Start is how the store got its graph at Open.
+	Start StartInfo
+	// SnapshotRevision is the revision of the snapshot file this process
+	// last wrote or started from; 0 when none.
+	SnapshotRevision uint64
 }
 
 type pinKey struct{}

@@ -314,6 +314,20 @@ func (s *Server) readyz(c echo.Context) error {
 	// sends its requests elsewhere until it has caught up.
 	body["revision"], body["latest"] = sync.Revision, sync.Latest
 	body["lagSeconds"] = sync.Lag.Seconds()
+	// How it got its graph at start: its snapshot file and the change log
+	// after it, or the whole graph read from the database. Why a file was
+	// refused is in the log only: it names paths and database errors.
+	start := map[string]any{"from": "database", "revision": sync.Start.Revision}
+	if sync.Start.FromSnapshot {
+		start["from"] = "snapshot"
+		start["snapshotRevision"], start["applied"] = sync.Start.SnapshotRevision, sync.Start.Applied
+	} else if sync.Start.Refused {
+		start["snapshotRefused"] = true
+	}
+	body["start"] = start
+	if sync.SnapshotRevision > 0 {
+		body["snapshotRevision"] = sync.SnapshotRevision
+	}
 	if sync.Err != nil {
 		body["database"] = "unreachable"
 	}
