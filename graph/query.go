@@ -213,8 +213,9 @@ func (p *snapshot) subgraph(ctx context.Context, s Selection) (*Subgraph, error)
 	marks := p.marks()
 	defer marks.release()
 	// order lists the nodes reached, hop by hop: the nodes one hop added
-	// are the next hop's frontier.
-	order := make([]int32, 0, min(max(s.Limit, 16), 1024))
+	// are the next hop's frontier. (Its array is the pooled marks'.)
+	order := marks.order[:0]
+	defer func() { marks.order = order[:0] }()
 	truncated := false
 	add := func(n int32) bool {
 		if s.Limit > 0 && len(order) >= s.Limit {
@@ -308,6 +309,7 @@ func (p *snapshot) subgraph(ctx context.Context, s Selection) (*Subgraph, error)
 type nodeMarks struct {
 	stamp []uint32
 	epoch uint32
+	order []int32 // a buffer for the traversal's own use
 }
 
 var marksPool = sync.Pool{New: func() any { return &nodeMarks{} }}
