@@ -249,6 +249,7 @@ func (p *snapshot) subgraph(ctx context.Context, s Selection) (*Subgraph, error)
 				return nil, err
 			}
 			end := len(order)
+			p.warmAdjacency(order[start:end])
 			for _, n := range order[start:end] {
 				p.steps(n, s.Direction, &f, func(_, m int32) bool {
 					return marks.has(m) || !keep(m) || add(m)
@@ -455,6 +456,18 @@ func (p *snapshot) stats() Stats {
 		Quads: p.quads, Version: p.rev,
 		ByKind: maps.Clone(p.byKind), ByType: maps.Clone(p.byType),
 	}
+}
+
+// warmAdjacency reads the first neighbour of each node of a frontier in one
+// loop of independent loads, for the reason warm does.
+func (p *snapshot) warmAdjacency(frontier []int32) {
+	n := int32(0)
+	for _, i := range frontier {
+		if ends := p.node(i).ends; len(ends) > 0 {
+			n += ends[0]
+		}
+	}
+	runtime.KeepAlive(n)
 }
 
 // warm reads the id of each entity and relation of g, and each entity's

@@ -482,6 +482,12 @@ func (x *execution) object(obj *graphql.Object, plans []*fieldPlan, source any) 
 		x.buf = append(x.buf, '"')
 		x.buf = append(x.buf, p.key...) // a GraphQL name: nothing to escape
 		x.buf = append(x.buf, '"', ':')
+		if p.leaf != nil { // a plain field read straight from the record
+			if v, ok := p.leaf(source); ok {
+				x.buf = appendJSONString(x.buf, v)
+				continue
+			}
+		}
 		if err := x.field(obj, p, source); err != nil {
 			return err
 		}
@@ -495,12 +501,6 @@ func (x *execution) field(obj *graphql.Object, p *fieldPlan, source any) error {
 	if p.def == nil && p.argsErr == nil {
 		x.buf = appendJSONString(x.buf, obj.Name()) // __typename
 		return nil
-	}
-	if p.leaf != nil {
-		if v, ok := p.leaf(source); ok {
-			x.buf = appendJSONString(x.buf, v)
-			return nil
-		}
 	}
 	// The context is checked every ctxCheckEvery fields: often enough to
 	// stop within a fraction of a millisecond, rarely enough to cost
