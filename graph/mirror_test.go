@@ -224,3 +224,63 @@ func crashDuringWrite(t *testing.T, base, change Batch) {
 	}
 	t.Logf("outcomes: %v", outcomes)
 }
+
+// TestAdjacencyEnds checks the invariant unfiltered walks rely on: after
+// writes that add, move and delete relations and delete entities, each
+// node's ends name the other end of each of its edges, in list order.
+func TestAdjacencyEnds(t *testing.T) {
+	s, err := Open(ctx, "memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	src := []string{"s"}
+	ents := func(ids ...string) []Entity {
+		var es []Entity
+		for _, id := range ids {
+			es = append(es, Entity{ID: id, Kind: KindCompany, Name: "N " + id, Sources: src})
+		}
+		return es
+	}
+	rel := func(id, from, to string) Relation {
+		return Relation{ID: id, Type: PartnersWith, From: from, To: to, Status: StatusReported, Sources: src}
+	}
+	steps := []Batch{
+		{
+			Sources:   []Source{{Key: "s", Title: "T", URL: "https://example.org/", Publisher: "P", Published: MustDate("2024")}},
+			Entities:  ents("a", "b", "c", "d"),
+			Relations: []Relation{rel("r1", "a", "b"), rel("r2", "b", "c"), rel("r3", "c", "a"), rel("r4", "a", "d")},
+		},
+		{Relations: []Relation{rel("r1", "d", "c"), rel("r5", "b", "d")}}, // move r1
+		{DeleteRelations: []string{"r3"}, Relations: []Relation{rel("r6", "d", "a")}},
+		{DeleteEntities: []string{"b"}, Cascade: true},
+		{Entities: ents("e"), Relations: []Relation{rel("r7", "e", "a"), rel("r8", "a", "e")}},
+	}
+	for i, b := range steps {
+		if _, err := s.Apply(ctx, b); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		p := s.cur.Load()
+		edges := 0
+		for n := range p.nodeSlots {
+			rec := p.node(n)
+			if rec.entity == nil {
+				continue
+			}
+			var want []int32
+			for _, e := range rec.out {
+				want = append(want, p.edge(e).to)
+			}
+			for _, e := range rec.in {
+				want = append(want, p.edge(e).from)
+			}
+			if !slices.Equal(rec.ends, want) {
+				t.Errorf("step %d: %s: ends %v, want %v", i, rec.entity.ID, rec.ends, want)
+			}
+			edges += len(rec.out)
+		}
+		if st, _ := s.Stats(ctx); edges != st.Relations {
+			t.Errorf("step %d: %d edges in the adjacency lists, %d relations", i, edges, st.Relations)
+		}
+	}
+}

@@ -90,37 +90,6 @@ func BenchmarkNeighborhood(b *testing.B) {
 	b.ReportMetric(float64(relations)/float64(b.N), "relations/op")
 }
 
-// BenchmarkNeighborhoodIDs: the same query against the store call plus
-// reading the id of every entity and relation it returned, the least any
-// consumer of the answer does. The store call alone reads no record (it
-// follows slots and collects pointers); the first read of each record and
-// its id, cold in the cache on a 1M-quad graph, is most of what the
-// GraphQL layer adds to it.
-func BenchmarkNeighborhoodIDs(b *testing.B) {
-	setupBench(b)
-	ss := seeds(1024, 7)
-	ctx := context.Background()
-	const q = `query($id: ID!){neighborhood(ids:[$id], hops: 2){nodes{id} relations{id}}}`
-	idBytes := 0
-	graphtest.Compare(b, "store+ids", "graphql",
-		func(i int) {
-			g, err := benchStore.Subgraph(ctx, graph.Selection{Seeds: []string{ss[i%len(ss)]}, Hops: 2, Direction: graph.Both, Limit: 500})
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, e := range g.Entities {
-				idBytes += len(e.ID) + int(e.ID[0]&1)
-			}
-			for _, r := range g.Relations {
-				idBytes += len(r.ID) + int(r.ID[0]&1)
-			}
-		},
-		func(i int) { execute(b, q, map[string]any{"id": ss[i%len(ss)]}) })
-	if idBytes == 0 {
-		b.Fatal("no ids read")
-	}
-}
-
 // BenchmarkPaths: up to 5 (the default first) shortest paths of at most 4
 // hops against store.Paths with the same query.
 func BenchmarkPaths(b *testing.B) {

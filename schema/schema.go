@@ -239,8 +239,13 @@ func info(ctx context.Context) reqInfo {
 // Result with errors and no data. Otherwise the operation runs and the
 // Result has data, with the errors of fields that failed.
 func (s *Schema) Execute(ctx context.Context, req Request) *Result {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
-	defer cancel()
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > s.cfg.Timeout {
+		// The server's context comes with an earlier deadline: then a
+		// second timer would only cost.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.Timeout)
+		defer cancel()
+	}
 	res := &Result{}
 	fail := func(errs ...Error) *Result {
 		res.Errors = append(res.Errors, errs...)

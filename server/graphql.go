@@ -109,13 +109,13 @@ func statusFor(res *schema.Result, media string) int {
 // write sends res with the status statusFor gives, and the headers some
 // statuses need.
 func (s *Server) write(c echo.Context, res *schema.Result) error {
-	_, err := s.writeResult(c, res)
+	_, err := s.writeResult(c, res, false)
 	return err
 }
 
-// writeResult is write, also returning the response sent (for the
-// response cache).
-func (s *Server) writeResult(c echo.Context, res *schema.Result) (*cachedResponse, error) {
+// writeResult is write; with keep, it also returns the response sent (for
+// the response cache), else nil.
+func (s *Server) writeResult(c echo.Context, res *schema.Result, keep bool) (*cachedResponse, error) {
 	media, _ := c.Get(keyMedia).(string)
 	if media == "" {
 		media = mediaJSON
@@ -140,6 +140,22 @@ func (s *Server) writeResult(c echo.Context, res *schema.Result) (*cachedRespons
 		c.Set(keyOperation, res.Operation)
 		c.Set(keyOperationName, res.OperationName)
 	}
+	contentType := media + "; charset=utf-8"
+	if !keep && len(res.Errors) == 0 && res.HasData && len(res.Data) > 0 {
+		// Data only and not kept: send it from the executor's pooled
+		// buffer, without copying it into a body first.
+		defer res.Release()
+		h.Set(echo.HeaderContentType, contentType)
+		h.Set(echo.HeaderContentLength, strconv.Itoa(len(dataPrefix)+len(res.Data)+1))
+		w := c.Response()
+		w.WriteHeader(status)
+		for _, b := range [][]byte{dataPrefix, res.Data, {'}'}} {
+			if _, err := w.Write(b); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	}
 	// MarshalJSON directly: json.Marshal(res) would call it and then
 	// re-scan and copy its output.
 	body, err := res.MarshalJSON()
@@ -149,10 +165,12 @@ func (s *Server) writeResult(c echo.Context, res *schema.Result) (*cachedRespons
 		body = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
 		status = http.StatusInternalServerError
 	}
-	out := &cachedResponse{body: body, contentType: media + "; charset=utf-8", status: status,
+	out := &cachedResponse{body: body, contentType: contentType, status: status,
 		operation: res.Operation, operationName: res.OperationName}
 	return out, c.Blob(status, out.contentType, body)
 }
+
+var dataPrefix = []byte(`{"data":`)
 
 func allowFor(code string) string {
 	if code == schema.CodeMutationNotAllowed {
@@ -308,7 +326,7 @@ func (s *Server) graphql(c echo.Context) error {
 	if cacheable {
 		c.Response().Header().Set(headerCache, "miss")
 	}
-	out, err := s.writeResult(c, res)
+	out, err := s.writeResult(c, res, cacheable)
 	if cacheable && err == nil && out.status == http.StatusOK {
 		s.cache.Add(key, out)
 	}
