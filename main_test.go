@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -582,7 +583,10 @@ func TestLoadCrash(t *testing.T) {
 }
 
 // TestLoadCrashPostgres is TestLoadCrash on PostgreSQL, where a load is
-// one transaction.
+// one transaction; the killed loads that add at least as many quads as
+// the store holds are bulk writes (graph/postgres_bulk.go), which drop the
+// quads table's foreign keys and secondary indexes until they commit:
+// after each kill the table has them all.
 func TestLoadCrashPostgres(t *testing.T) {
 	pg := os.Getenv("CHIPGRAPH_TEST_POSTGRES")
 	if pg == "" {
@@ -597,6 +601,26 @@ func TestLoadCrashPostgres(t *testing.T) {
 		}
 		return dsn
 	}, []time.Duration{0, 50 * time.Millisecond, 200 * time.Millisecond}, 1)
+}
+
+// quadKeysWhole checks that the PostgreSQL store dsn's quads table has
+// cayley's four validated foreign keys and seven indexes.
+func quadKeysWhole(t *testing.T, dsn string) {
+	t.Helper()
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var fks, indexes int
+	if err := db.QueryRow(`SELECT
+  (SELECT count(*) FROM pg_constraint WHERE conrelid = 'quads'::regclass AND contype = 'f' AND convalidated),
+  (SELECT count(*) FROM pg_index WHERE indrelid = 'quads'::regclass)`).Scan(&fks, &indexes); err != nil {
+		t.Fatal(err)
+	}
+	if fks != 4 || indexes != 7 {
+		t.Errorf("the quads table has %d validated foreign keys and %d indexes, want 4 and 7", fks, indexes)
+	}
 }
 
 // loadCrash runs the crash test over stores that store(paths...) makes,
@@ -651,7 +675,7 @@ func loadCrash(t *testing.T, store func(t *testing.T, paths ...string) string, f
 		for _, d := range c.delays {
 			dsn := store(t, c.base...)
 			cmd := exec.Command(bin, "load", "--no-curated", "--db", dsn, c.load)
-			cmd.Env = testEnv("CHIPGRAPH_WRITE_CHUNK=500")
+			cmd.Env = testEnv("CHIPGRAPH_WRITE_CHUNK=500", "CHIPGRAPH_PG_BULK_MIN=500")
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -660,6 +684,9 @@ func loadCrash(t *testing.T, store func(t *testing.T, paths ...string) string, f
 			finished := cmd.Wait() == nil
 
 			st := storeStats(t, dsn)
+			if strings.HasPrefix(dsn, "postgres") {
+				quadKeysWhole(t, dsn)
+			}
 			switch {
 			case reflect.DeepEqual(st, c.old):
 				outcomes[c.name+"/old"]++

@@ -288,6 +288,13 @@ type changeLog struct {
 }
 
 func (t *pgTxn) write(ctx context.Context, pl *plan, rev uint64) error {
+	var keys *quadKeys
+	if isBulk(pl) {
+		var err error
+		if keys, err = dropQuadKeys(ctx, t.tx); err != nil {
+			return fmt.Errorf("bulk write: %w", err)
+		}
+	}
 	w := &pgWriter{tx: t.tx}
 	err := pl.deltas(func(d cgraph.Delta) error {
 		w.add(d)
@@ -298,6 +305,9 @@ func (t *pgTxn) write(ctx context.Context, pl *plan, rev uint64) error {
 	})
 	if err == nil {
 		err = w.flush(ctx)
+	}
+	if err == nil && keys != nil {
+		err = keys.restore(ctx, t.tx)
 	}
 	if err != nil {
 		return err

@@ -47,7 +47,18 @@ func TestBolt(t *testing.T) {
 // TestPostgres runs the suite on PostgreSQL when CHIPGRAPH_TEST_POSTGRES
 // holds a DSN; each store gets its own fresh schema, so the role needs no
 // CREATEDB privilege.
-func TestPostgres(t *testing.T) {
+func TestPostgres(t *testing.T) { runPostgresSuite(t) }
+
+// TestPostgresBulk runs the suite on PostgreSQL with every write that
+// adds at least as many quads as the store holds a bulk write (foreign
+// keys and secondary indexes dropped and made again; see
+// graph/postgres_bulk.go), as a load of 5,000 quads or more is.
+func TestPostgresBulk(t *testing.T) {
+	defer graph.SetPostgresBulkMin(1)()
+	runPostgresSuite(t)
+}
+
+func runPostgresSuite(t *testing.T) {
 	dsn := os.Getenv("CHIPGRAPH_TEST_POSTGRES")
 	if dsn == "" {
 		t.Skip("CHIPGRAPH_TEST_POSTGRES is not set; .ci/run sets it")

@@ -16,3 +16,11 @@ func SetLogLimit(n int) (restore func()) {
 	logLimit = n
 	return func() { logLimit = old }
 }
+
+// SetPostgresBulkMin (a test helper) sets the fewest added quads that make
+// a PostgreSQL write a bulk write, until restore is called.
+func SetPostgresBulkMin(n int) (restore func()) {
+	old := bulkMin
+	bulkMin = n
+	return func() { bulkMin = old }
+}
