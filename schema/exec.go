@@ -110,12 +110,17 @@ type execution struct {
 	d    *document
 	vars map[string]any
 	// shared: the plans are the document's, built under d.planMu.
-	shared    bool
-	varArgs   map[*fieldPlan]argsResult // this request's arguments of plans with varArgs
-	buf       []byte
-	errs      []Error
-	path      []pathElem
-	requestID string
+	shared bool
+	// This request's arguments of plans with varArgs: the first few in a
+	// list (most documents have one or two), the rest in a map.
+	varArgs    []planArgs
+	varArgsMap map[*fieldPlan]argsResult
+	varArgsArr [4]planArgs
+	buf        []byte
+	errs       []Error
+	path       []pathElem
+	pathArr    [8]pathElem // path's first array, allocated with x
+	requestID  string
 
 	fields  int        // resolved so far
 	current *fieldPlan // the field being resolved, for selects
@@ -150,8 +155,8 @@ func (s *Schema) execute(ctx context.Context, d *document, op *gqlast.OperationD
 		s: s, d: d, vars: vars, requestID: requestID, introBudget: introBudget,
 		shared: !d.varDirectives,
 		buf:    (*buf)[:0],
-		path:   make([]pathElem, 0, 16),
 	}
+	x.path = x.pathArr[:0]
 	x.ctx = context.WithValue(ctx, execKey{}, x)
 	defer func() {
 		// The resolvers recover their own panics (safe); this is for the
@@ -301,19 +306,37 @@ type argsResult struct {
 	err  error
 }
 
+type planArgs struct {
+	plan *fieldPlan
+	argsResult
+}
+
 // argsOf gives p's arguments in this request.
 func (x *execution) argsOf(p *fieldPlan) (map[string]any, error) {
 	if !p.varArgs {
 		return p.args, p.argsErr
 	}
-	if r, ok := x.varArgs[p]; ok {
+	for _, a := range x.varArgs {
+		if a.plan == p {
+			return a.args, a.err
+		}
+	}
+	if r, ok := x.varArgsMap[p]; ok {
 		return r.args, r.err
 	}
 	args, err := x.s.coerceArguments(p.def.Args, p.fields[0].Arguments, x.vars)
-	if x.varArgs == nil {
-		x.varArgs = map[*fieldPlan]argsResult{}
+	switch {
+	case x.varArgs == nil:
+		x.varArgs = x.varArgsArr[:0]
+		fallthrough
+	case len(x.varArgs) < 8:
+		x.varArgs = append(x.varArgs, planArgs{p, argsResult{args, err}})
+	default:
+		if x.varArgsMap == nil {
+			x.varArgsMap = map[*fieldPlan]argsResult{}
+		}
+		x.varArgsMap[p] = argsResult{args, err}
 	}
-	x.varArgs[p] = argsResult{args, err}
 	return args, err
 }
 
