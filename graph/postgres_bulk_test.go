@@ -247,15 +247,7 @@ func (c *countdown) Err() error {
 // as before; the write then succeeds.
 func TestPostgresBulkWriteCancelled(t *testing.T) {
 	defer SetPostgresBulkMin(1)()
-	s, err := Open(ctx, testPostgres(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	load, _ := bulkBatches()
-	if _, err := s.Apply(ctx, load); err != nil {
-		t.Fatal(err)
-	}
+	s := openLoadedPostgres(t)
 	want, wantOIDs, wantStats := dumpPostgres(t, pgDB(s)), indexOIDs(t, pgDB(s)), mustStats(t, s)
 	failed := 0
 	for n := int64(0); ; n++ {
@@ -293,15 +285,7 @@ func TestPostgresBulkWriteCancelled(t *testing.T) {
 // them: a quad that names no node, written while the foreign keys are
 // dropped, fails the write, and the rollback brings the keys back.
 func TestPostgresBulkForeignKey(t *testing.T) {
-	s, err := Open(ctx, testPostgres(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	load, _ := bulkBatches()
-	if _, err := s.Apply(ctx, load); err != nil {
-		t.Fatal(err)
-	}
+	s := openLoadedPostgres(t)
 	db := pgDB(s)
 	want := dumpPostgres(t, db)
 	for _, col := range []string{"subject_hash", "predicate_hash", "object_hash", "label_hash"} {
@@ -333,4 +317,20 @@ func TestPostgresBulkForeignKey(t *testing.T) {
 			t.Fatalf("%s: after the rollback the schema is not as before", col)
 		}
 	}
+}
+
+// openLoadedPostgres opens a fresh PostgreSQL store holding bulkBatches'
+// load, closed when the test ends.
+func openLoadedPostgres(t *testing.T) *CayleyStore {
+	t.Helper()
+	s, err := Open(ctx, testPostgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	load, _ := bulkBatches()
+	if _, err := s.Apply(ctx, load); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
