@@ -53,6 +53,10 @@ type document struct {
 
 	validateOnce sync.Once
 	validation   []Error // CodeValidationFailed errors; nil when valid
+
+	// costs holds the complexity of each operation whose cost reads no
+	// variable (*ast.OperationDefinition -> int).
+	costs sync.Map
 }
 
 // validate returns the validation errors of d's document, validating it

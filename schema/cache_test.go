@@ -76,7 +76,8 @@ func TestDocumentCacheKeepsErrors(t *testing.T) {
 }
 
 // Complexity depends on the variables and is checked on every request,
-// cached document or not; the document is validated once.
+// cached document or not, unless no size reads a variable; the document is
+// validated once.
 func TestDocumentCacheChecksLimitsPerRequest(t *testing.T) {
 	s := newTestSchema(t)
 	ctx := context.Background()
@@ -92,6 +93,22 @@ func TestDocumentCacheChecksLimitsPerRequest(t *testing.T) {
 	}
 	if n := s.validations.Load(); n != 1 {
 		t.Errorf("validated %d times, want 1", n)
+	}
+	costs := func(q string) (n int) {
+		s.document(q).costs.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	if n := costs(q); n != 0 {
+		t.Errorf("a cost that reads a variable was kept for %d operations", n)
+	}
+	const literal = `query($id: ID!){entity(id: $id){id} entities(first: 2){nodes{id}}}`
+	for range 2 {
+		if res := s.Execute(ctx, Request{Query: literal, Variables: map[string]any{"id": "smic"}}); len(res.Errors) > 0 {
+			t.Fatal(res.Errors)
+		}
+	}
+	if n := costs(literal); n != 1 {
+		t.Errorf("the cost of an operation whose sizes are literals was kept for %d operations, want 1", n)
 	}
 }
 

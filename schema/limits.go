@@ -49,19 +49,18 @@ var presized = map[string]bool{
 }
 
 type coster struct {
-	s     *Schema
-	frags map[string]*gqlast.FragmentDefinition
-	vars  map[string]any
-	memo  map[string]int
+	s        *Schema
+	frags    map[string]*gqlast.FragmentDefinition
+	vars     map[string]any
+	memo     map[string]int
+	readVars bool // some size argument was a variable
 }
 
-// complexity returns op's cost with vars (coerced).
-func (s *Schema) complexity(doc *gqlast.QueryDocument, op *gqlast.OperationDefinition, vars map[string]any) int {
-	c := &coster{s: s, vars: vars, frags: map[string]*gqlast.FragmentDefinition{}, memo: map[string]int{}}
-	for _, f := range doc.Fragments {
-		c.frags[f.Name] = f
-	}
-	return c.set(op.SelectionSet)
+// complexity returns the cost of d's operation op with vars (coerced), and
+// whether it depends on them.
+func (s *Schema) complexity(d *document, op *gqlast.OperationDefinition, vars map[string]any) (int, bool) {
+	c := &coster{s: s, vars: vars, frags: d.fragments}
+	return c.set(op.SelectionSet), c.readVars
 }
 
 func (c *coster) set(set gqlast.SelectionSet) int {
@@ -76,6 +75,9 @@ func (c *coster) set(set gqlast.SelectionSet) int {
 			n, ok := c.memo[sel.Name]
 			if !ok {
 				if f := c.frags[sel.Name]; f != nil {
+					if c.memo == nil {
+						c.memo = map[string]int{}
+					}
 					c.memo[sel.Name] = 0 // cycles were refused before validation
 					n = c.set(f.SelectionSet)
 					c.memo[sel.Name] = n
@@ -125,6 +127,7 @@ func (c *coster) sizeArg(f *gqlast.Field) (int, bool) {
 			case gqlast.IntValue:
 				return parseCount(a.Value.Raw), true
 			case gqlast.Variable:
+				c.readVars = true
 				if n, ok := c.vars[a.Value.Raw].(int); ok {
 					return max(n, 0), true
 				}
@@ -148,8 +151,16 @@ func parseCount(s string) int {
 
 // checkComplexity returns the error when op costs more than the limit, and
 // otherwise what is left of it for introspection.
-func (s *Schema) checkComplexity(doc *gqlast.QueryDocument, op *gqlast.OperationDefinition, vars map[string]any) (int, *Error) {
-	cost := s.complexity(doc, op, vars)
+func (s *Schema) checkComplexity(d *document, op *gqlast.OperationDefinition, vars map[string]any) (int, *Error) {
+	var cost int
+	if c, ok := d.costs.Load(op); ok {
+		cost = c.(int)
+	} else {
+		var readVars bool
+		if cost, readVars = s.complexity(d, op, vars); !readVars {
+			d.costs.Store(op, cost) // the same for every request
+		}
+	}
 	if cost > s.cfg.MaxComplexity {
 		return 0, limitError(CodeTooComplex, cost, s.cfg.MaxComplexity, fmt.Sprintf("the query's complexity is %d; at most %d is allowed (lower first/limit or select fewer nested lists)", cost, s.cfg.MaxComplexity))
 	}

@@ -285,7 +285,7 @@ func (s *Schema) Execute(ctx context.Context, req Request) *Result {
 	if errs != nil {
 		return fail(errs...)
 	}
-	introBudget, e := s.checkComplexity(d.doc, op, vars)
+	introBudget, e := s.checkComplexity(d, op, vars)
 	if e != nil {
 		return fail(*e)
 	}
