@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/lib/pq"
 )
@@ -61,23 +62,15 @@ WHERE i.indrelid = 'quads'::regclass AND NOT i.indisunique
 ORDER BY c.relname`); err != nil {
 		return nil, err
 	}
-	if len(k.foreign) > 0 {
-		stmt := "ALTER TABLE quads"
-		for i, fk := range k.foreign {
-			stmt += sep(i) + " DROP CONSTRAINT " + pq.QuoteIdentifier(fk[0])
-		}
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return nil, err
-		}
+	if err := alterEach(ctx, tx, "ALTER TABLE quads", k.foreign, func(fk [2]string) string {
+		return "DROP CONSTRAINT " + pq.QuoteIdentifier(fk[0])
+	}); err != nil {
+		return nil, err
 	}
-	if len(k.indexes) > 0 {
-		stmt := "DROP INDEX"
-		for i, ix := range k.indexes {
-			stmt += sep(i) + " " + pq.QuoteIdentifier(ix[0])
-		}
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return nil, err
-		}
+	if err := alterEach(ctx, tx, "DROP INDEX", k.indexes, func(ix [2]string) string {
+		return pq.QuoteIdentifier(ix[0])
+	}); err != nil {
+		return nil, err
 	}
 	return k, nil
 }
@@ -90,23 +83,26 @@ func (k *quadKeys) restore(ctx context.Context, tx *sql.Tx) error {
 			return fmt.Errorf("bulk write: index %s: %w", ix[0], err)
 		}
 	}
-	if len(k.foreign) > 0 {
-		stmt := "ALTER TABLE quads"
-		for i, fk := range k.foreign {
-			stmt += sep(i) + " ADD CONSTRAINT " + pq.QuoteIdentifier(fk[0]) + " " + fk[1]
-		}
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("bulk write: %w", err)
-		}
+	if err := alterEach(ctx, tx, "ALTER TABLE quads", k.foreign, func(fk [2]string) string {
+		return "ADD CONSTRAINT " + pq.QuoteIdentifier(fk[0]) + " " + fk[1]
+	}); err != nil {
+		return fmt.Errorf("bulk write: %w", err)
 	}
 	return nil
 }
 
-func sep(i int) string {
-	if i > 0 {
-		return ","
+// alterEach runs one statement, prefix followed by clause of each item,
+// comma-separated; none when there are no items.
+func alterEach(ctx context.Context, tx *sql.Tx, prefix string, items [][2]string, clause func([2]string) string) error {
+	if len(items) == 0 {
+		return nil
 	}
-	return ""
+	parts := make([]string, len(items))
+	for i, it := range items {
+		parts[i] = clause(it)
+	}
+	_, err := tx.ExecContext(ctx, prefix+" "+strings.Join(parts, ", "))
+	return err
 }
 
 func pairs(ctx context.Context, tx *sql.Tx, query string) ([][2]string, error) {
