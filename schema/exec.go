@@ -110,17 +110,13 @@ type execution struct {
 	d    *document
 	vars map[string]any
 	// shared: the plans are the document's, built under d.planMu.
-	shared bool
-	// This request's arguments of plans with varArgs: the first few in a
-	// list (most documents have one or two), the rest in a map.
-	varArgs    []planArgs
-	varArgsMap map[*fieldPlan]argsResult
-	varArgsArr [4]planArgs
-	buf        []byte
-	errs       []Error
-	path       []pathElem
-	pathArr    [8]pathElem // path's first array, allocated with x
-	requestID  string
+	shared    bool
+	varArgs   map[*fieldPlan]argsResult // this request's arguments of plans with varArgs
+	buf       []byte
+	errs      []Error
+	path      []pathElem
+	pathArr   [8]pathElem // path's first array, allocated with x
+	requestID string
 
 	fields  int        // resolved so far
 	current *fieldPlan // the field being resolved, for selects
@@ -130,8 +126,8 @@ type execution struct {
 	introBudget, introObjects int
 
 	// The last entity kind resolved to an object type of which interface:
-	// the entities of a list are mostly of a few kinds, and the lookups
-	// were a tenth of the executor's time on a neighbourhood.
+	// the entities of a list are mostly of a few kinds, so most skip the
+	// ResolveType call and its two map lookups.
 	lastIface *graphql.Interface
 	lastKind  graph.Kind
 	lastType  *graphql.Object
@@ -306,37 +302,19 @@ type argsResult struct {
 	err  error
 }
 
-type planArgs struct {
-	plan *fieldPlan
-	argsResult
-}
-
 // argsOf gives p's arguments in this request.
 func (x *execution) argsOf(p *fieldPlan) (map[string]any, error) {
 	if !p.varArgs {
 		return p.args, p.argsErr
 	}
-	for _, a := range x.varArgs {
-		if a.plan == p {
-			return a.args, a.err
-		}
-	}
-	if r, ok := x.varArgsMap[p]; ok {
+	if r, ok := x.varArgs[p]; ok {
 		return r.args, r.err
 	}
 	args, err := x.s.coerceArguments(p.def.Args, p.fields[0].Arguments, x.vars)
-	switch {
-	case x.varArgs == nil:
-		x.varArgs = x.varArgsArr[:0]
-		fallthrough
-	case len(x.varArgs) < 8:
-		x.varArgs = append(x.varArgs, planArgs{p, argsResult{args, err}})
-	default:
-		if x.varArgsMap == nil {
-			x.varArgsMap = map[*fieldPlan]argsResult{}
-		}
-		x.varArgsMap[p] = argsResult{args, err}
+	if x.varArgs == nil {
+		x.varArgs = map[*fieldPlan]argsResult{}
 	}
+	x.varArgs[p] = argsResult{args, err}
 	return args, err
 }
 
@@ -668,8 +646,6 @@ func (x *execution) value(t graphql.Type, p *fieldPlan, v any) error {
 	return err
 }
 
-// internalError records a failure of the schema or its resolvers, not of
-// the request: logged with its cause, shown as "internal error".
 // resolveType returns the object type of v, an object of interface t, or
 // nil when t's ResolveType gives none of t's possible types.
 func (x *execution) resolveType(t *graphql.Interface, v any) *graphql.Object {
@@ -700,6 +676,8 @@ func (x *execution) objectWith(obj *graphql.Object, p *fieldPlan, v any) error {
 	return x.object(obj, plans, v)
 }
 
+// internalError records a failure of the schema or its resolvers, not of
+// the request: logged with its cause, shown as "internal error".
 func (x *execution) internalError(p *fieldPlan, err error) {
 	x.s.cfg.Logger.ErrorContext(x.ctx, "graphql: internal error", "request_id", x.requestID, "path", fmt.Sprint(x.responsePath()), "error", err)
 	x.fieldError(p, &internalError{cause: err})

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -108,6 +109,29 @@ func TestResponseCacheDisabled(t *testing.T) {
 	for range 2 {
 		if r := do(t, h, post(`{stats{sources}}`, legacy)); r.status != 200 || r.header.Get("X-Cache") != "" {
 			t.Fatalf("%d %q", r.status, r.header.Get("X-Cache"))
+		}
+	}
+}
+
+// An uncached answer with data only is sent straight from the executor's
+// buffer; it must be byte for byte the body the cache keeps and serves,
+// with a Content-Length that matches it.
+func TestUncachedBodyIsTheCachedOne(t *testing.T) {
+	on, _ := newServer(t, schematest.Open(t), server.Config{})
+	off, _ := newServer(t, schematest.Open(t), server.Config{CacheBytes: -1})
+	const q = `{neighborhood(ids:["huawei"], hops:1){nodes{id name} relations{id type}}}`
+	for _, accept := range []string{legacy, gqlResp} {
+		want := do(t, on.Handler(), post(q, accept))
+		if hit := do(t, on.Handler(), post(q, accept)); hit.header.Get("X-Cache") != "hit" || hit.raw != want.raw {
+			t.Fatalf("%s: the cache did not serve the same body (X-Cache %q)", accept, hit.header.Get("X-Cache"))
+		}
+		got := do(t, off.Handler(), post(q, accept))
+		if got.status != want.status || got.raw != want.raw || got.header.Get("Content-Type") != want.header.Get("Content-Type") {
+			t.Errorf("%s: uncached %d %q %s\nwant %d %q %s", accept, got.status, got.header.Get("Content-Type"), got.raw,
+				want.status, want.header.Get("Content-Type"), want.raw)
+		}
+		if n := got.header.Get("Content-Length"); n != strconv.Itoa(len(got.raw)) {
+			t.Errorf("%s: Content-Length %s for %d bytes", accept, n, len(got.raw))
 		}
 	}
 }

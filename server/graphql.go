@@ -142,8 +142,8 @@ func (s *Server) writeResult(c echo.Context, res *schema.Result, keep bool) (*ca
 	}
 	contentType := media + "; charset=utf-8"
 	if !keep && len(res.Errors) == 0 && res.HasData && len(res.Data) > 0 {
-		// Data only and not kept: send it from the executor's pooled
-		// buffer, without copying it into a body first.
+		// Data only and not kept: send what MarshalJSON would give, from
+		// the executor's pooled buffer, without copying it into a body.
 		defer res.Release()
 		h.Set(echo.HeaderContentType, contentType)
 		h.Set(echo.HeaderContentLength, strconv.Itoa(len(dataPrefix)+len(res.Data)+1))
