@@ -4,7 +4,7 @@ package schema_test
 // of about 1M quads (graphtest.Generate(100_000, 1)) in the memory store.
 // Each runs a query through (*schema.Schema).Execute and the raw store call
 // the query wraps, with the same arguments, interleaved in the same loop,
-// and reports both medians and their ratio (target: ratio <= 2), so the
+// and reports both medians and their ratio (target: ratio <= 1.5), so the
 // number that matters is robust to machine noise. Building the graph takes
 // about 30 s, once per process.
 //

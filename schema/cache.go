@@ -50,9 +50,13 @@ type document struct {
 	varDirectives bool
 	planMu        sync.Mutex // serialises building the shared plans
 	rootPlans     atomic.Pointer[[]opPlans]
+	varSlots      int // slots given to shared plans with varArgs, under planMu
 
 	validateOnce sync.Once
 	validation   []Error // CodeValidationFailed errors; nil when valid
+	// varTypes are the input types of the variables of a valid document,
+	// made once with it.
+	varTypes map[*ast.VariableDefinition]graphql.Input
 
 	// costs holds the complexity of each operation whose cost reads no
 	// variable (*ast.OperationDefinition -> int).
@@ -72,6 +76,14 @@ func (d *document) validate(s *Schema) []Error {
 				break
 			}
 			d.validation = append(d.validation, gqlError(CodeValidationFailed, ge))
+		}
+		if d.validation == nil {
+			d.varTypes = map[*ast.VariableDefinition]graphql.Input{}
+			for _, op := range d.doc.Operations {
+				for _, vd := range op.VariableDefinitions {
+					d.varTypes[vd] = s.inputType(vd.Type)
+				}
+			}
 		}
 	})
 	return d.validation

@@ -169,6 +169,21 @@ func TestSharedPlansFollowVariables(t *testing.T) {
 			for i := range 40 {
 				id := ids[(g+i)%len(ids)]
 				include := (g+i)%2 == 0
+				// A neighbourhood mixes constant arguments (limit) with
+				// variables, one absent half the time (hops: its default 1).
+				vars := map[string]any{"id": id, "x": include}
+				if !include {
+					vars["hops"] = 0
+				}
+				res := s.Execute(t.Context(), Request{Query: `query($id: ID!, $hops: Int){neighborhood(ids:[$id], hops:$hops, limit: 3){nodes{id}}}`, Variables: vars})
+				var hood struct{ Neighborhood struct{ Nodes []struct{ ID string } } }
+				if err := json.Unmarshal(res.Data, &hood); err != nil || len(res.Errors) > 0 {
+					t.Errorf("neighborhood: %v %v", err, res.Errors)
+					return
+				}
+				if n := len(hood.Neighborhood.Nodes); include && n != 3 || !include && n != 1 {
+					t.Errorf("neighborhood of %s, hops given %v: %d nodes, want %d", id, vars["hops"], n, map[bool]int{true: 3, false: 1}[include])
+				}
 				for _, q := range []string{
 					`query($id: ID!){entity(id:$id){id}}`,
 					`query($id: ID!, $x: Boolean!){entity(id:$id){id name @include(if:$x)}}`,

@@ -53,15 +53,16 @@ func badValue(path []any, format string, args ...any) error {
 	return &coercionError{path: append([]any(nil), path...), msg: fmt.Sprintf(format, args...)}
 }
 
-// coerceVariables coerces the request's variables to the operation's
-// variable definitions. A variable neither given nor defaulted is absent
-// from the result, which is not the same as null.
-func (s *Schema) coerceVariables(op *gqlast.OperationDefinition, in map[string]any) (map[string]any, []Error) {
+// coerceVariables coerces the request's variables to the variable
+// definitions of op, an operation of the valid document d. A variable
+// neither given nor defaulted is absent from the result, which is not the
+// same as null.
+func (s *Schema) coerceVariables(d *document, op *gqlast.OperationDefinition, in map[string]any) (map[string]any, []Error) {
 	out := make(map[string]any, len(op.VariableDefinitions))
 	var errs []Error
 	for _, vd := range op.VariableDefinitions {
 		name := vd.Variable
-		t := s.inputType(vd.Type)
+		t := d.varTypes[vd]
 		if t == nil {
 			continue // validation rejected the document already
 		}
@@ -206,22 +207,20 @@ func coerceScalarValue(v any, t *graphql.Scalar, path []any) (any, error) {
 			return nil, badValue(path, "Float cannot represent non numeric value: %s", describeJSON(v))
 		}
 		return f, nil
-	case graphql.String:
-		str, ok := v.(string)
-		if !ok {
+	case graphql.String: // v itself, not re-boxed
+		if _, ok := v.(string); !ok {
 			return nil, badValue(path, "String cannot represent a non string value: %s", describeJSON(v))
 		}
-		return str, nil
+		return v, nil
 	case graphql.Boolean:
-		b, ok := v.(bool)
-		if !ok {
+		if _, ok := v.(bool); !ok {
 			return nil, badValue(path, "Boolean cannot represent a non boolean value: %s", describeJSON(v))
 		}
-		return b, nil
+		return v, nil
 	case graphql.ID:
 		switch x := v.(type) {
 		case string:
-			return x, nil
+			return v, nil
 		case float64:
 			if x == math.Trunc(x) && math.Abs(x) <= 1<<53 {
 				return strconv.FormatInt(int64(x), 10), nil
@@ -436,28 +435,65 @@ func (s *Schema) coerceArguments(defs []*graphql.Argument, args gqlast.ArgumentL
 	}
 	out := make(map[string]any, len(defs))
 	for _, def := range defs {
-		var v any = absent
-		if a := args.ForName(def.PrivateName); a != nil {
-			var err error
-			if v, err = s.coerceLiteral(a.Value, def.Type, vars, nil); err != nil {
-				return nil, fmt.Errorf("argument %q: %w", def.PrivateName, err)
-			}
-		}
-		if v == absent {
-			if def.DefaultValue != nil {
-				out[def.PrivateName] = def.DefaultValue
-				continue
-			}
-			if _, required := def.Type.(*graphql.NonNull); required {
-				return nil, fmt.Errorf("argument %q of required type %s was not provided", def.PrivateName, def.Type)
-			}
-			continue
-		}
-		if v != nil {
-			out[def.PrivateName] = v
+		if err := s.coerceArgument(out, def, args.ForName(def.PrivateName), vars); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// varArg is an argument that reads a variable, and its definition.
+type varArg struct {
+	def *graphql.Argument
+	arg *gqlast.Argument
+}
+
+// splitArguments coerces the arguments that read no variable, as
+// coerceArguments does, and returns those that do, to be coerced into a
+// copy of the rest by coerceArgument once the variables are known.
+func (s *Schema) splitArguments(defs []*graphql.Argument, args gqlast.ArgumentList) (map[string]any, []varArg, error) {
+	if len(defs) == 0 {
+		return nil, nil, nil
+	}
+	out := make(map[string]any, len(defs))
+	var vars []varArg
+	for _, def := range defs {
+		a := args.ForName(def.PrivateName)
+		if a != nil && readsVariable(a.Value) {
+			vars = append(vars, varArg{def, a})
+			continue
+		}
+		if err := s.coerceArgument(out, def, a, nil); err != nil {
+			return nil, nil, err
+		}
+	}
+	return out, vars, nil
+}
+
+// coerceArgument sets out's entry of def to a (nil when absent) coerced,
+// or to def's default, or removes it (null, or absent with no default).
+func (s *Schema) coerceArgument(out map[string]any, def *graphql.Argument, a *gqlast.Argument, vars map[string]any) error {
+	var v any = absent
+	if a != nil {
+		var err error
+		if v, err = s.coerceLiteral(a.Value, def.Type, vars, nil); err != nil {
+			return fmt.Errorf("argument %q: %w", def.PrivateName, err)
+		}
+	}
+	switch {
+	case v == absent && def.DefaultValue != nil:
+		out[def.PrivateName] = def.DefaultValue
+	case v == absent:
+		if _, required := def.Type.(*graphql.NonNull); required {
+			return fmt.Errorf("argument %q of required type %s was not provided", def.PrivateName, def.Type)
+		}
+		delete(out, def.PrivateName)
+	case v == nil:
+		delete(out, def.PrivateName)
+	default:
+		out[def.PrivateName] = v
+	}
+	return nil
 }
 
 func locationsOf(p *gqlast.Position) []Location {

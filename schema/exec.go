@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"runtime/debug"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/graphql-go/graphql"
 	gqlast "github.com/vektah/gqlparser/v2/ast"
@@ -84,13 +86,20 @@ func (x *execution) responsePath() []any {
 // request (planned.go); arguments that read variables are then coerced
 // per request (execution.argsOf).
 type fieldPlan struct {
-	key     string
-	fields  []*gqlast.Field
-	def     *graphql.FieldDefinition // nil for __typename
-	leaf    func(any) (string, bool) // the field is a leaf (types.go)
-	args    map[string]any           // when !varArgs
-	argsErr error                    // the arguments do not coerce: a field error
-	varArgs bool                     // the arguments read variables
+	key    string
+	member string // the key as the JSON object member's start, "key":
+	fields []*gqlast.Field
+	def    *graphql.FieldDefinition // nil for __typename
+	leaf   func(any) (string, bool) // the field is a leaf (types.go)
+	// args are the coerced arguments; with varArgs, those that read no
+	// variable, and the defaults.
+	args    map[string]any
+	argsErr error // the arguments do not coerce: a field error
+	// varArgs are the arguments that read variables, in a shared plan:
+	// argsOf coerces them once per request and keeps the result in the
+	// execution's slot.
+	varArgs []varArg
+	slot    int
 	info    graphql.ResolveInfo
 
 	// children are the plans of the sub-selections by runtime type, built
@@ -104,19 +113,28 @@ type childPlans struct {
 	plans []*fieldPlan
 }
 
+type kindType struct {
+	iface *graphql.Interface
+	kind  graph.Kind
+	obj   *graphql.Object
+}
+
 type execution struct {
 	s    *Schema
-	ctx  context.Context
+	ctx  requestContext // what resolvers get, as &x.ctx
 	d    *document
 	vars map[string]any
+	reqInfo
 	// shared: the plans are the document's, built under d.planMu.
-	shared    bool
-	varArgs   map[*fieldPlan]argsResult // this request's arguments of plans with varArgs
-	buf       []byte
-	errs      []Error
-	path      []pathElem
-	pathArr   [8]pathElem // path's first array, allocated with x
-	requestID string
+	shared bool
+	// varArgs holds this request's arguments of the plans with varArgs,
+	// by their slot; varArgsArr is its first array.
+	varArgs    []argsResult
+	varArgsArr [2]argsResult
+	buf        []byte
+	errs       []Error
+	path       []pathElem
+	pathArr    [8]pathElem // path's first array, allocated with x
 
 	fields  int        // resolved so far
 	current *fieldPlan // the field being resolved, for selects
@@ -125,42 +143,42 @@ type execution struct {
 	// introspection produces (limits.go); introObjects counts them.
 	introBudget, introObjects int
 
-	// The last entity kind resolved to an object type of which interface:
-	// the entities of a list are mostly of a few kinds, so most skip the
-	// ResolveType call and its two map lookups.
-	lastIface *graphql.Interface
-	lastKind  graph.Kind
-	lastType  *graphql.Object
+	// The entity kinds resolved to object types so far, by interface: a
+	// request's entities are of a few kinds, so most skip the ResolveType
+	// call and its three map lookups.
+	kinds    []kindType
+	kindsArr [16]kindType
+	// The plans of the last object completed, by its field's plan and
+	// its type: the items of a list share both.
+	lastParent *fieldPlan
+	lastObject *graphql.Object
+	lastPlans  []*fieldPlan
 }
 
-// execute runs op and returns its data (JSON; "null" when a null reached
-// the root) and its field errors, or errAborted when ctx ended first.
+// execute runs op under ctx and deadline (zero: ctx's) and returns its
+// data (JSON; "null" when a null reached the root) and its field errors,
+// or the context's error when it ended first.
 //
-// The data is written in a pooled buffer; release returns it to the pool
-// (Result.Release) and must be called only once the data is no longer used.
-func (s *Schema) execute(ctx context.Context, d *document, op *gqlast.OperationDefinition, vars map[string]any, introBudget int, requestID string) (data json.RawMessage, errs []Error, release func(), err error) {
-	buf := bufPool.Get().(*[]byte)
-	released := false
-	release = func() { // at most once: a buffer twice in the pool would be shared
-		if !released && cap(*buf) <= maxPooledBuffer {
-			bufPool.Put(buf)
-		}
-		released = true
-	}
+// The data is written in buf, a pooled buffer: releaseBuffer (called by
+// Result.Release) returns it to the pool, once the data is no longer used.
+// buf is nil after a panic, whose buffer is released at once.
+func (s *Schema) execute(ctx context.Context, deadline time.Time, ri reqInfo, d *document, op *gqlast.OperationDefinition, vars map[string]any, introBudget int) (data json.RawMessage, errs []Error, buf *[]byte, err error) {
+	buf = bufPool.Get().(*[]byte)
 	x := &execution{
-		s: s, d: d, vars: vars, requestID: requestID, introBudget: introBudget,
+		s: s, d: d, vars: vars, reqInfo: ri, introBudget: introBudget,
 		shared: !d.varDirectives,
 		buf:    (*buf)[:0],
 	}
-	x.path = x.pathArr[:0]
-	x.ctx = context.WithValue(ctx, execKey{}, x)
+	x.ctx = requestContext{parent: ctx, deadline: deadline, x: x}
+	defer x.ctx.finish()
+	x.path, x.varArgs, x.kinds = x.pathArr[:0], x.varArgsArr[:0], x.kindsArr[:0]
 	defer func() {
 		// The resolvers recover their own panics (safe); this is for the
 		// executor's.
 		if r := recover(); r != nil {
-			release()
-			s.cfg.Logger.ErrorContext(ctx, "graphql: panic in the executor", "request_id", requestID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			data, errs, err = nil, nil, errExecutorPanic
+			releaseBuffer(buf)
+			s.cfg.Logger.ErrorContext(ctx, "graphql: panic in the executor", "request_id", ri.requestID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			data, errs, buf, err = nil, nil, nil, errExecutorPanic
 		}
 	}()
 	root := s.gql.QueryType()
@@ -171,20 +189,22 @@ func (s *Schema) execute(ctx context.Context, d *document, op *gqlast.OperationD
 	if err != nil {
 		// A directive's argument failed at the root: no data at all, as
 		// graphql-js's executeOperation gives.
-		x.errs = append(x.errs, x.s.errorOf(err, requestID))
-		return json.RawMessage("null"), x.errs, release, nil
+		x.errs = append(x.errs, x.s.errorOf(err, ri.requestID))
+		return json.RawMessage("null"), x.errs, buf, nil
 	}
 	err = x.object(root, plans, nil)
 	*buf = x.buf // keep the grown buffer for the next request
 	switch {
-	case errors.Is(err, errAborted), errors.Is(err, errIntrospectionTooComplex):
-		return nil, nil, release, err
+	case errors.Is(err, errAborted):
+		return nil, nil, buf, x.ctx.Err()
+	case errors.Is(err, errIntrospectionTooComplex):
+		return nil, nil, buf, err
 	case errors.Is(err, errNull):
-		return json.RawMessage("null"), x.errs, release, nil
+		return json.RawMessage("null"), x.errs, buf, nil
 	case err != nil:
-		return nil, nil, release, err
+		return nil, nil, buf, err
 	}
-	return x.buf, x.errs, release, nil
+	return x.buf, x.errs, buf, nil
 }
 
 // Responses are written into pooled buffers: answers of one query vary
@@ -194,6 +214,14 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &
 
 // maxPooledBuffer keeps a rare huge response's buffer out of the pool.
 const maxPooledBuffer = 1 << 20
+
+// releaseBuffer returns buf to the pool; call it once only, as a buffer
+// twice in the pool would be shared.
+func releaseBuffer(buf *[]byte) {
+	if cap(*buf) <= maxPooledBuffer {
+		bufPool.Put(buf)
+	}
+}
 
 // collect gathers the fields of sets that apply to obj, in order, merging
 // fields with the same response key (CollectFields).
@@ -275,7 +303,7 @@ func findPlan(plans []*fieldPlan, byKey map[string]*fieldPlan, key string) *fiel
 }
 
 func (x *execution) newPlan(obj *graphql.Object, key string, f *gqlast.Field) *fieldPlan {
-	p := &fieldPlan{key: key, fields: []*gqlast.Field{f}}
+	p := &fieldPlan{key: key, member: `"` + key + `":`, fields: []*gqlast.Field{f}} // a GraphQL name: nothing to escape
 	if f.Name == "__typename" {
 		return p
 	}
@@ -289,8 +317,13 @@ func (x *execution) newPlan(obj *graphql.Object, key string, f *gqlast.Field) *f
 	if len(f.Arguments) == 0 && len(p.def.Args) == 0 {
 		p.leaf = x.s.leaves[obj][f.Name]
 	}
-	p.varArgs = x.shared && readsVariables(f.Arguments)
-	if !p.varArgs {
+	if x.shared {
+		p.args, p.varArgs, p.argsErr = x.s.splitArguments(p.def.Args, f.Arguments)
+		if p.varArgs != nil {
+			p.slot = x.d.varSlots
+			x.d.varSlots++
+		}
+	} else {
 		p.args, p.argsErr = x.s.coerceArguments(p.def.Args, f.Arguments, x.vars)
 	}
 	p.info = graphql.ResolveInfo{FieldName: f.Name, ReturnType: p.def.Type, ParentType: obj}
@@ -298,46 +331,54 @@ func (x *execution) newPlan(obj *graphql.Object, key string, f *gqlast.Field) *f
 }
 
 type argsResult struct {
+	done bool
 	args map[string]any
 	err  error
 }
 
 // argsOf gives p's arguments in this request.
 func (x *execution) argsOf(p *fieldPlan) (map[string]any, error) {
-	if !p.varArgs {
+	if p.varArgs == nil || p.argsErr != nil {
 		return p.args, p.argsErr
 	}
-	if r, ok := x.varArgs[p]; ok {
-		return r.args, r.err
+	for len(x.varArgs) <= p.slot {
+		x.varArgs = append(x.varArgs, argsResult{})
 	}
-	args, err := x.s.coerceArguments(p.def.Args, p.fields[0].Arguments, x.vars)
-	if x.varArgs == nil {
-		x.varArgs = map[*fieldPlan]argsResult{}
+	r := &x.varArgs[p.slot]
+	if !r.done {
+		r.done = true
+		r.args = make(map[string]any, len(p.args)+len(p.varArgs))
+		maps.Copy(r.args, p.args)
+		for _, a := range p.varArgs {
+			if r.err = x.s.coerceArgument(r.args, a.def, a.arg, x.vars); r.err != nil {
+				r.args = nil
+				break
+			}
+		}
 	}
-	x.varArgs[p] = argsResult{args, err}
-	return args, err
+	return r.args, r.err
 }
 
 // readsVariables reports whether any argument's value is or holds a
 // variable.
 func readsVariables(args gqlast.ArgumentList) bool {
-	var reads func(v *gqlast.Value) bool
-	reads = func(v *gqlast.Value) bool {
-		if v == nil {
-			return false
-		}
-		if v.Kind == gqlast.Variable {
+	for _, a := range args {
+		if readsVariable(a.Value) {
 			return true
 		}
-		for _, c := range v.Children {
-			if reads(c.Value) {
-				return true
-			}
-		}
+	}
+	return false
+}
+
+func readsVariable(v *gqlast.Value) bool {
+	if v == nil {
 		return false
 	}
-	for _, a := range args {
-		if reads(a.Value) {
+	if v.Kind == gqlast.Variable {
+		return true
+	}
+	for _, c := range v.Children {
+		if readsVariable(c.Value) {
 			return true
 		}
 	}
@@ -444,7 +485,7 @@ func (x *execution) included(dirs gqlast.DirectiveList) (bool, error) {
 		if a == nil {
 			continue
 		}
-		v, err := x.s.coerceLiteral(a.Value, graphql.NewNonNull(graphql.Boolean), x.vars, nil)
+		v, err := x.s.coerceLiteral(a.Value, nonNullBoolean, x.vars, nil)
 		b, ok := v.(bool)
 		if err != nil || !ok {
 			return false, userError("argument \"if\" of @%s: %v", d.Name, errOr(err, "no value"))
@@ -455,6 +496,8 @@ func (x *execution) included(dirs gqlast.DirectiveList) (bool, error) {
 	}
 	return true, nil
 }
+
+var nonNullBoolean = graphql.NewNonNull(graphql.Boolean)
 
 func errOr(err error, msg string) any {
 	if err != nil {
@@ -480,9 +523,7 @@ func (x *execution) object(obj *graphql.Object, plans []*fieldPlan, source any) 
 		if i > 0 {
 			x.buf = append(x.buf, ',')
 		}
-		x.buf = append(x.buf, '"')
-		x.buf = append(x.buf, p.key...) // a GraphQL name: nothing to escape
-		x.buf = append(x.buf, '"', ':')
+		x.buf = append(x.buf, p.member...)
 		if p.leaf != nil { // a plain field read straight from the record
 			if v, ok := p.leaf(source); ok {
 				x.buf = appendJSONString(x.buf, v)
@@ -519,7 +560,7 @@ func (x *execution) field(obj *graphql.Object, p *fieldPlan, source any) error {
 		return x.null(p.def)
 	}
 	x.current = p
-	v, err := p.def.Resolve(graphql.ResolveParams{Source: source, Args: args, Info: p.info, Context: x.ctx})
+	v, err := p.def.Resolve(graphql.ResolveParams{Source: source, Args: args, Info: p.info, Context: &x.ctx})
 	if err != nil {
 		if x.ctx.Err() != nil {
 			return errAborted
@@ -530,16 +571,14 @@ func (x *execution) field(obj *graphql.Object, p *fieldPlan, source any) error {
 	return x.value(p.def.Type, p, v)
 }
 
-type execKey struct{}
-
 // selects reports whether the selection set of the field p resolves names
 // a field called name, directly or through fragments. It errs on the side
 // of true: a field under @skip or in a fragment for another type counts,
 // and outside the executor the answer is always true. Resolvers use it to
 // skip work whose result no one asked for.
 func selects(p graphql.ResolveParams, name string) bool {
-	x, ok := p.Context.Value(execKey{}).(*execution)
-	if !ok || x.current == nil {
+	x := requestOf(p.Context)
+	if x == nil || x.current == nil {
 		return true
 	}
 	for _, f := range x.current.fields {
@@ -609,6 +648,11 @@ func (x *execution) value(t graphql.Type, p *fieldPlan, v any) error {
 		return nil
 	}
 	mark := len(x.buf)
+	return x.nullable(x.complete(t, p, v), nonNull, mark)
+}
+
+// complete writes v, not null, completed as t, a type other than NonNull.
+func (x *execution) complete(t graphql.Type, p *fieldPlan, v any) error {
 	var err error
 	switch t := t.(type) {
 	case *graphql.List:
@@ -622,7 +666,7 @@ func (x *execution) value(t graphql.Type, p *fieldPlan, v any) error {
 	case *graphql.Enum:
 		err = x.leaf(p, t.Serialize(v), v)
 	case *graphql.Object:
-		if t.IsTypeOf != nil && !t.IsTypeOf(graphql.IsTypeOfParams{Value: v, Context: x.ctx}) {
+		if t.IsTypeOf != nil && !t.IsTypeOf(graphql.IsTypeOfParams{Value: v, Context: &x.ctx}) {
 			x.internalError(p, fmt.Errorf("%T is not a %s", v, t.Name()))
 			err = errNull
 		} else {
@@ -639,7 +683,13 @@ func (x *execution) value(t graphql.Type, p *fieldPlan, v any) error {
 		x.internalError(p, fmt.Errorf("cannot complete type %s", t))
 		err = errNull
 	}
-	if errors.Is(err, errNull) && !nonNull {
+	return err
+}
+
+// nullable gives the error of a completion that started at mark: errNull
+// in a nullable position makes it null.
+func (x *execution) nullable(err error, nonNull bool, mark int) error {
+	if err != nil && !nonNull && errors.Is(err, errNull) {
 		x.buf = append(x.buf[:mark], "null"...)
 		return nil
 	}
@@ -650,36 +700,43 @@ func (x *execution) value(t graphql.Type, p *fieldPlan, v any) error {
 // nil when t's ResolveType gives none of t's possible types.
 func (x *execution) resolveType(t *graphql.Interface, v any) *graphql.Object {
 	e, isEntity := v.(*graph.Entity)
-	if isEntity && t == x.lastIface && e.Kind == x.lastKind {
-		return x.lastType
+	if isEntity {
+		for _, k := range x.kinds {
+			if k.iface == t && k.kind == e.Kind {
+				return k.obj
+			}
+		}
 	}
 	var rt *graphql.Object
 	if t.ResolveType != nil {
-		rt = t.ResolveType(graphql.ResolveTypeParams{Value: v, Context: x.ctx})
+		rt = t.ResolveType(graphql.ResolveTypeParams{Value: v, Context: &x.ctx})
 	}
 	if rt == nil || !x.s.implements[t][rt] {
 		return nil
 	}
-	if isEntity {
-		x.lastIface, x.lastKind, x.lastType = t, e.Kind, rt
+	if isEntity && len(x.kinds) < cap(x.kinds) {
+		x.kinds = append(x.kinds, kindType{t, e.Kind, rt})
 	}
 	return rt
 }
 
 // objectWith writes v as obj with p's sub-selections.
 func (x *execution) objectWith(obj *graphql.Object, p *fieldPlan, v any) error {
-	plans, err := x.children(p, obj)
-	if err != nil {
-		x.fieldError(p, err)
-		return errNull
+	if p != x.lastParent || obj != x.lastObject {
+		plans, err := x.children(p, obj)
+		if err != nil {
+			x.fieldError(p, err)
+			return errNull
+		}
+		x.lastParent, x.lastObject, x.lastPlans = p, obj, plans
 	}
-	return x.object(obj, plans, v)
+	return x.object(obj, x.lastPlans, v)
 }
 
 // internalError records a failure of the schema or its resolvers, not of
 // the request: logged with its cause, shown as "internal error".
 func (x *execution) internalError(p *fieldPlan, err error) {
-	x.s.cfg.Logger.ErrorContext(x.ctx, "graphql: internal error", "request_id", x.requestID, "path", fmt.Sprint(x.responsePath()), "error", err)
+	x.s.cfg.Logger.ErrorContext(&x.ctx, "graphql: internal error", "request_id", x.requestID, "path", fmt.Sprint(x.responsePath()), "error", err)
 	x.fieldError(p, &internalError{cause: err})
 }
 
@@ -708,14 +765,38 @@ func (x *execution) list(item graphql.Type, p *fieldPlan, v any) error {
 	return listOfSlice(x, item, p, items)
 }
 
+// listOfSlice writes v, a list of item, as value writes each item. Lists
+// of entities and relations are most of a large answer: the item type is
+// unwrapped once for the list, not once per item.
 func listOfSlice[T any](x *execution, item graphql.Type, p *fieldPlan, v []T) error {
+	t, nonNull := item, false
+	if nn, ok := t.(*graphql.NonNull); ok {
+		t, nonNull = nn.OfType, true
+	}
+	obj, _ := t.(*graphql.Object)
+	iface, _ := t.(*graphql.Interface)
+	if obj != nil && obj.IsTypeOf != nil {
+		obj = nil // value checks IsTypeOf
+	}
 	x.buf = append(x.buf, '[')
 	for i := range v {
 		if i > 0 {
 			x.buf = append(x.buf, ',')
 		}
 		x.path = append(x.path, pathElem{index: i})
-		err := x.value(item, p, v[i])
+		var err error
+		var o *graphql.Object
+		if !isNullish(v[i]) {
+			if o = obj; iface != nil {
+				o = x.resolveType(iface, v[i])
+			}
+		}
+		if o != nil {
+			mark := len(x.buf)
+			err = x.nullable(x.objectWith(o, p, v[i]), nonNull, mark)
+		} else {
+			err = x.value(item, p, v[i]) // null, or no object type: value reports it
+		}
 		x.path = x.path[:len(x.path)-1]
 		if err != nil {
 			return err
@@ -754,12 +835,29 @@ func (x *execution) leaf(p *fieldPlan, out, v any) error {
 
 // appendJSONString appends s quoted exactly as json.Marshal quotes it
 // (HTML-safe escapes included): plain ASCII directly, anything else
-// through json.Marshal.
+// through json.Marshal. Ids are mostly plain and tens of bytes long, so
+// they are checked eight bytes at a time: a byte b of v is zero exactly
+// when the top bit of b's byte of zeroByte(v) is set (Bit Twiddling Hacks,
+// "determine if a word has a zero byte"); b|4 is 0x26 for '"' (0x22) and
+// '&' (0x26) only, and b|2 is 0x3e for '<' and '>' only.
 func appendJSONString(buf []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if !jsonPlain[s[i]] {
-			b, _ := json.Marshal(s) // a string always marshals
-			return append(buf, b...)
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	rest := s
+	for ; len(rest) >= 8; rest = rest[8:] {
+		w := uint64(rest[0]) | uint64(rest[1])<<8 | uint64(rest[2])<<16 | uint64(rest[3])<<24 |
+			uint64(rest[4])<<32 | uint64(rest[5])<<40 | uint64(rest[6])<<48 | uint64(rest[7])<<56
+		notPlain := w | // not ASCII
+			(w-0x20*lsb)&^w | // a control character, below 0x20
+			zeroByte((w|0x04*lsb)^0x26*lsb) |
+			zeroByte((w|0x02*lsb)^0x3e*lsb) |
+			zeroByte(w^0x5c*lsb) // '\\'
+		if notPlain&msb != 0 {
+			return appendMarshalled(buf, s)
+		}
+	}
+	for i := range len(rest) {
+		if !jsonPlain[rest[i]] {
+			return appendMarshalled(buf, s)
 		}
 	}
 	buf = append(buf, '"')
@@ -767,9 +865,15 @@ func appendJSONString(buf []byte, s string) []byte {
 	return append(buf, '"')
 }
 
+func zeroByte(v uint64) uint64 { return (v - 0x0101010101010101) &^ v }
+
+func appendMarshalled(buf []byte, s string) []byte {
+	b, _ := json.Marshal(s) // a string always marshals
+	return append(buf, b...)
+}
+
 // jsonPlain holds the bytes json.Marshal writes as they are: printable
 // ASCII but for the quote, the backslash and the HTML-unsafe <, > and &.
-// (One table load a byte instead of seven comparisons.)
 var jsonPlain = func() (t [256]bool) {
 	for c := 0x20; c < 0x80; c++ {
 		t[c] = !strings.ContainsRune(`"\<>&`, rune(c))

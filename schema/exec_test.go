@@ -121,11 +121,17 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 			t.Errorf("appendJSONString(%q) = %s, want %s", s, got, want)
 		}
 	}
-	for c := range 256 { // every byte, alone and inside a plain string
-		for _, s := range []string{string([]byte{byte(c)}), "ab" + string([]byte{byte(c)}) + "cd"} {
-			want, _ := json.Marshal(s)
-			if got := appendJSONString(nil, s); string(got) != string(want) {
-				t.Errorf("appendJSONString(%q) = %s, want %s", s, got, want)
+	for c := range 256 { // every byte, alone and at every place of a plain string checked a word at a time
+		s := string([]byte{byte(c)})
+		if want, _ := json.Marshal(s); string(appendJSONString(nil, s)) != string(want) {
+			t.Errorf("appendJSONString(%q) = %s, want %s", s, appendJSONString(nil, s), want)
+		}
+		for at := range 19 {
+			b := []byte("abcdefghijklmnopqrs")
+			b[at] = byte(c)
+			s := string(b)
+			if want, _ := json.Marshal(s); string(appendJSONString(nil, s)) != string(want) {
+				t.Errorf("appendJSONString(%q) = %s, want %s", s, appendJSONString(nil, s), want)
 			}
 		}
 	}
@@ -302,7 +308,9 @@ func TestWriteRefusalOneAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	authorised := context.WithValue(context.Background(), ctxKey{}, reqInfo{authorized: true})
+	x := &execution{reqInfo: reqInfo{authorized: true}}
+	x.ctx = requestContext{parent: context.Background(), x: x}
+	authorised := &x.ctx
 	var e *apiError
 	if err := ro.apply(authorised, graph.Batch{}); !errors.As(err, &e) || e.code != CodeForbidden {
 		t.Errorf("apply on a read-only server, authorised: %v, want %s", err, CodeForbidden)

@@ -121,16 +121,16 @@ type Result struct {
 	Operation     string
 	OperationName string
 
-	release func()
+	buf *[]byte // the pooled buffer Data is written in, until Release
 }
 
 // Release hands Data's buffer back for reuse by later requests. Call it
 // once Data is no longer used (after MarshalJSON, say), or never: then
 // the garbage collector takes it.
 func (r *Result) Release() {
-	if r.release != nil {
-		r.release()
-		r.release, r.Data = nil, nil
+	if r.buf != nil {
+		releaseBuffer(r.buf)
+		r.buf, r.Data = nil, nil
 	}
 }
 
@@ -219,16 +219,19 @@ func (s *Schema) Config() Config { return s.cfg }
 // SDL returns the schema in the schema definition language.
 func (s *Schema) SDL() string { return s.sdl }
 
-type ctxKey struct{}
-
+// reqInfo is what resolvers may ask of the request they run for.
 type reqInfo struct {
 	authorized bool
 	requestID  string
 }
 
+// info gives the request of the resolver whose context is ctx; the zero
+// reqInfo outside the executor.
 func info(ctx context.Context) reqInfo {
-	ri, _ := ctx.Value(ctxKey{}).(reqInfo)
-	return ri
+	if x := requestOf(ctx); x != nil {
+		return x.reqInfo
+	}
+	return reqInfo{}
 }
 
 // Execute parses, checks and runs req under one deadline (Config.Timeout)
@@ -239,12 +242,9 @@ func info(ctx context.Context) reqInfo {
 // Result with errors and no data. Otherwise the operation runs and the
 // Result has data, with the errors of fields that failed.
 func (s *Schema) Execute(ctx context.Context, req Request) *Result {
+	var deadline time.Time // zero when the caller's deadline comes first
 	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > s.cfg.Timeout {
-		// The server's context comes with an earlier deadline: then a
-		// second timer would only cost.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.cfg.Timeout)
-		defer cancel()
+		deadline = time.Now().Add(s.cfg.Timeout)
 	}
 	res := &Result{}
 	fail := func(errs ...Error) *Result {
@@ -281,7 +281,7 @@ func (s *Schema) Execute(ctx context.Context, req Request) *Result {
 	if e := s.checkVariables(req.Variables); e != nil {
 		return fail(*e)
 	}
-	vars, errs := s.coerceVariables(op, req.Variables)
+	vars, errs := s.coerceVariables(d, op, req.Variables)
 	if errs != nil {
 		return fail(errs...)
 	}
@@ -291,7 +291,7 @@ func (s *Schema) Execute(ctx context.Context, req Request) *Result {
 	}
 
 	ri := reqInfo{authorized: req.Authorized, requestID: req.RequestID}
-	data, fieldErrs, release, runErr := s.execute(context.WithValue(ctx, ctxKey{}, ri), d, op, vars, introBudget, req.RequestID)
+	data, fieldErrs, buf, runErr := s.execute(ctx, deadline, ri, d, op, vars, introBudget)
 	switch {
 	case errors.Is(runErr, errExecutorPanic):
 		e := newError(CodeInternal, "internal error")
@@ -300,14 +300,14 @@ func (s *Schema) Execute(ctx context.Context, req Request) *Result {
 		}
 		return fail(e)
 	case errors.Is(runErr, errIntrospectionTooComplex):
-		release()
+		releaseBuffer(buf)
 		return fail(*limitError(CodeTooComplex, s.cfg.MaxComplexity+1, s.cfg.MaxComplexity,
 			fmt.Sprintf("the query's introspection produces more objects than its complexity limit of %d allows", s.cfg.MaxComplexity)))
 	case runErr != nil:
-		release()
-		return fail(s.ctxError(ctx.Err()))
+		releaseBuffer(buf)
+		return fail(s.ctxError(runErr))
 	}
-	res.Data, res.HasData, res.Errors, res.release = data, true, fieldErrs, release
+	res.Data, res.HasData, res.Errors, res.buf = data, true, fieldErrs, buf
 	return res
 }
 
