@@ -176,7 +176,9 @@ func TestSharedPlansFollowVariables(t *testing.T) {
 					vars["hops"] = 0
 				}
 				res := s.Execute(t.Context(), Request{Query: `query($id: ID!, $hops: Int){neighborhood(ids:[$id], hops:$hops, limit: 3){nodes{id}}}`, Variables: vars})
-				var hood struct{ Neighborhood struct{ Nodes []struct{ ID string } } }
+				var hood struct {
+					Neighborhood struct{ Nodes []struct{ ID string } }
+				}
 				if err := json.Unmarshal(res.Data, &hood); err != nil || len(res.Errors) > 0 {
 					t.Errorf("neighborhood: %v %v", err, res.Errors)
 					return
