@@ -49,7 +49,7 @@ func (c *requestContext) Err() error {
 	if err := c.parent.Err(); err != nil {
 		return err
 	}
-	if !c.deadline.IsZero() && !time.Now().Before(c.deadline) {
+	if !c.deadline.IsZero() && time.Until(c.deadline) <= 0 { // Until reads only the monotonic clock
 		return context.DeadlineExceeded
 	}
 	return nil

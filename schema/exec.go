@@ -147,12 +147,7 @@ type execution struct {
 	// request's entities are of a few kinds, so most skip the ResolveType
 	// call and its three map lookups.
 	kinds    []kindType
-	kindsArr [16]kindType
-	// The plans of the last object completed, by its field's plan and
-	// its type: the items of a list share both.
-	lastParent *fieldPlan
-	lastObject *graphql.Object
-	lastPlans  []*fieldPlan
+	kindsArr [8]kindType
 }
 
 // execute runs op under ctx and deadline (zero: ctx's) and returns its
@@ -722,15 +717,12 @@ func (x *execution) resolveType(t *graphql.Interface, v any) *graphql.Object {
 
 // objectWith writes v as obj with p's sub-selections.
 func (x *execution) objectWith(obj *graphql.Object, p *fieldPlan, v any) error {
-	if p != x.lastParent || obj != x.lastObject {
-		plans, err := x.children(p, obj)
-		if err != nil {
-			x.fieldError(p, err)
-			return errNull
-		}
-		x.lastParent, x.lastObject, x.lastPlans = p, obj, plans
+	plans, err := x.children(p, obj)
+	if err != nil {
+		x.fieldError(p, err)
+		return errNull
 	}
-	return x.object(obj, x.lastPlans, v)
+	return x.object(obj, plans, v)
 }
 
 // internalError records a failure of the schema or its resolvers, not of
@@ -766,8 +758,10 @@ func (x *execution) list(item graphql.Type, p *fieldPlan, v any) error {
 }
 
 // listOfSlice writes v, a list of item, as value writes each item. Lists
-// of entities and relations are most of a large answer: the item type is
-// unwrapped once for the list, not once per item.
+// of entities and relations are most of a large answer, so for them the
+// item type is unwrapped once, an item of the object type of the one
+// before reuses its plans, and an object whose fields are all leaves is
+// written in one loop (leafObject).
 func listOfSlice[T any](x *execution, item graphql.Type, p *fieldPlan, v []T) error {
 	t, nonNull := item, false
 	if nn, ok := t.(*graphql.NonNull); ok {
@@ -778,19 +772,30 @@ func listOfSlice[T any](x *execution, item graphql.Type, p *fieldPlan, v []T) er
 	if obj != nil && obj.IsTypeOf != nil {
 		obj = nil // value checks IsTypeOf
 	}
+	var last *graphql.Object // the object type of the item before
+	var lastPlans []*fieldPlan
+	var leavesOnly bool
 	x.buf = append(x.buf, '[')
 	for i := range v {
 		if i > 0 {
 			x.buf = append(x.buf, ',')
 		}
-		x.path = append(x.path, pathElem{index: i})
-		var err error
 		var o *graphql.Object
 		if !isNullish(v[i]) {
 			if o = obj; iface != nil {
 				o = x.resolveType(iface, v[i])
 			}
 		}
+		if o != nil && o != last {
+			if plans, err := x.children(p, o); err == nil { // objectWith reports an error
+				last, lastPlans, leavesOnly = o, plans, allLeaves(plans)
+			}
+		}
+		if o != nil && o == last && leavesOnly && x.leafObject(lastPlans, v[i]) {
+			continue
+		}
+		x.path = append(x.path, pathElem{index: i})
+		var err error
 		if o != nil {
 			mark := len(x.buf)
 			err = x.nullable(x.objectWith(o, p, v[i]), nonNull, mark)
@@ -804,6 +809,39 @@ func listOfSlice[T any](x *execution, item graphql.Type, p *fieldPlan, v []T) er
 	}
 	x.buf = append(x.buf, ']')
 	return nil
+}
+
+// allLeaves reports whether every plan is a leaf read straight off its
+// record (fieldPlan.leaf); introspection types have no such fields.
+func allLeaves(plans []*fieldPlan) bool {
+	for _, p := range plans {
+		if p.leaf == nil {
+			return false
+		}
+	}
+	return len(plans) > 0
+}
+
+// leafObject writes source as an object of plans that are all leaves, and
+// reports whether it could: false, with nothing written, when a leaf
+// cannot be read off this source, for object to resolve it.
+func (x *execution) leafObject(plans []*fieldPlan, source any) bool {
+	mark := len(x.buf)
+	x.buf = append(x.buf, '{')
+	for i, p := range plans {
+		if i > 0 {
+			x.buf = append(x.buf, ',')
+		}
+		x.buf = append(x.buf, p.member...)
+		str, ok := p.leaf(source)
+		if !ok {
+			x.buf = x.buf[:mark]
+			return false
+		}
+		x.buf = appendJSONString(x.buf, str)
+	}
+	x.buf = append(x.buf, '}')
+	return true
 }
 
 // leaf writes out, the serialization of v.

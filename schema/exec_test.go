@@ -137,6 +137,35 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// TestLeafObject: an object whose fields are all leaves is written in one
+// go, or not at all when a leaf cannot be read off the source, so that
+// object can resolve it instead.
+func TestLeafObject(t *testing.T) {
+	leafOf := func(v string, ok bool) func(any) (string, bool) {
+		return func(any) (string, bool) { return v, ok }
+	}
+	plan := func(key string, leaf func(any) (string, bool)) *fieldPlan {
+		return &fieldPlan{key: key, member: `"` + key + `":`, leaf: leaf}
+	}
+	x := &execution{buf: []byte("[")}
+	if !x.leafObject([]*fieldPlan{plan("id", leafOf("smic", true)), plan("name", leafOf(`S"M`, true))}, nil) {
+		t.Fatal("leafObject refused leaves that read")
+	}
+	if want := `[{"id":"smic","name":"S\"M"}`; string(x.buf) != want {
+		t.Errorf("wrote %s, want %s", x.buf, want)
+	}
+	before := string(x.buf)
+	if x.leafObject([]*fieldPlan{plan("id", leafOf("a", true)), plan("name", leafOf("", false))}, nil) {
+		t.Error("leafObject wrote an object with a leaf that does not read")
+	}
+	if string(x.buf) != before {
+		t.Errorf("a refused object left %q behind", strings.TrimPrefix(string(x.buf), before))
+	}
+	if allLeaves(nil) || allLeaves([]*fieldPlan{plan("id", leafOf("a", true)), {key: "x"}}) {
+		t.Error("allLeaves: true for no plans or a plan with no leaf")
+	}
+}
+
 func FuzzAppendJSONString(f *testing.F) {
 	f.Add("<a href=\"x\">中</a>\u2028")
 	f.Fuzz(func(t *testing.T, s string) {
