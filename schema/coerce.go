@@ -455,7 +455,7 @@ func (s *Schema) splitArguments(defs []*graphql.Argument, args gqlast.ArgumentLi
 	if len(defs) == 0 {
 		return nil, nil, nil
 	}
-	out := make(map[string]any, len(defs))
+	out := map[string]any{} // unsized: most hold a few, and a small map clones fast
 	var vars []varArg
 	for _, def := range defs {
 		a := args.ForName(def.PrivateName)

@@ -113,12 +113,6 @@ type childPlans struct {
 	plans []*fieldPlan
 }
 
-type kindType struct {
-	iface *graphql.Interface
-	kind  graph.Kind
-	obj   *graphql.Object
-}
-
 type execution struct {
 	s    *Schema
 	ctx  requestContext // what resolvers get, as &x.ctx
@@ -143,11 +137,6 @@ type execution struct {
 	// introspection produces (limits.go); introObjects counts them.
 	introBudget, introObjects int
 
-	// The entity kinds resolved to object types so far, by interface: a
-	// request's entities are of a few kinds, so most skip the ResolveType
-	// call and its three map lookups.
-	kinds    []kindType
-	kindsArr [8]kindType
 }
 
 // execute runs op under ctx and deadline (zero: ctx's) and returns its
@@ -166,7 +155,7 @@ func (s *Schema) execute(ctx context.Context, deadline time.Time, ri reqInfo, d 
 	}
 	x.ctx = requestContext{parent: ctx, deadline: deadline, x: x}
 	defer x.ctx.finish()
-	x.path, x.varArgs, x.kinds = x.pathArr[:0], x.varArgsArr[:0], x.kindsArr[:0]
+	x.path, x.varArgs = x.pathArr[:0], x.varArgsArr[:0]
 	defer func() {
 		// The resolvers recover their own panics (safe); this is for the
 		// executor's.
@@ -342,8 +331,10 @@ func (x *execution) argsOf(p *fieldPlan) (map[string]any, error) {
 	r := &x.varArgs[p.slot]
 	if !r.done {
 		r.done = true
-		r.args = make(map[string]any, len(p.args)+len(p.varArgs))
-		maps.Copy(r.args, p.args)
+		r.args = maps.Clone(p.args) // a small map's groups copied whole
+		if r.args == nil {
+			r.args = map[string]any{}
+		}
 		for _, a := range p.varArgs {
 			if r.err = x.s.coerceArgument(r.args, a.def, a.arg, x.vars); r.err != nil {
 				r.args = nil
@@ -694,10 +685,9 @@ func (x *execution) nullable(err error, nonNull bool, mark int) error {
 // resolveType returns the object type of v, an object of interface t, or
 // nil when t's ResolveType gives none of t's possible types.
 func (x *execution) resolveType(t *graphql.Interface, v any) *graphql.Object {
-	e, isEntity := v.(*graph.Entity)
-	if isEntity {
-		for _, k := range x.kinds {
-			if k.iface == t && k.kind == e.Kind {
+	if e, ok := v.(*graph.Entity); ok && t == x.s.types.entity {
+		for _, k := range x.s.kindObjects {
+			if k.kind == e.Kind {
 				return k.obj
 			}
 		}
@@ -708,9 +698,6 @@ func (x *execution) resolveType(t *graphql.Interface, v any) *graphql.Object {
 	}
 	if rt == nil || !x.s.implements[t][rt] {
 		return nil
-	}
-	if isEntity && len(x.kinds) < cap(x.kinds) {
-		x.kinds = append(x.kinds, kindType{t, e.Kind, rt})
 	}
 	return rt
 }

@@ -184,6 +184,10 @@ type Schema struct {
 	possible map[string]map[string]bool
 	// implements is possible by type, for the executor.
 	implements map[*graphql.Interface]map[*graphql.Object]bool
+	// kindObjects are the object types of the entity kinds, for the
+	// executor: a short scan of interned strings, where ResolveType costs
+	// three map lookups an entity.
+	kindObjects []kindObject
 
 	as    *gqlast.Schema // what documents are validated against (sdl.go)
 	sdl   string

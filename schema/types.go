@@ -328,7 +328,15 @@ func (s *Schema) build() error {
 	s.intro = newIntrospection(s.as)
 	s.leaves = s.leafGetters()
 	s.finish()
+	for _, k := range graph.Kinds {
+		s.kindObjects = append(s.kindObjects, kindObject{k, s.types.objects[k]})
+	}
 	return nil
+}
+
+type kindObject struct {
+	kind graph.Kind
+	obj  *graphql.Object
 }
 
 // finish wraps every resolver of our types with safe, warms graphql-go's
