@@ -136,7 +136,6 @@ type execution struct {
 	// introBudget is what the complexity limit leaves for the objects
 	// introspection produces (limits.go); introObjects counts them.
 	introBudget, introObjects int
-
 }
 
 // execute runs op under ctx and deadline (zero: ctx's) and returns its
