@@ -866,27 +866,39 @@ func (x *execution) leaf(p *fieldPlan, out, v any) error {
 // '&' (0x26) only, and b|2 is 0x3e for '<' and '>' only.
 func appendJSONString(buf []byte, s string) []byte {
 	const lsb, msb = 0x0101010101010101, 0x8080808080808080
-	rest := s
-	for ; len(rest) >= 8; rest = rest[8:] {
-		w := uint64(rest[0]) | uint64(rest[1])<<8 | uint64(rest[2])<<16 | uint64(rest[3])<<24 |
-			uint64(rest[4])<<32 | uint64(rest[5])<<40 | uint64(rest[6])<<48 | uint64(rest[7])<<56
-		notPlain := w | // not ASCII
-			(w-0x20*lsb)&^w | // a control character, below 0x20
-			zeroByte((w|0x04*lsb)^0x26*lsb) |
-			zeroByte((w|0x02*lsb)^0x3e*lsb) |
-			zeroByte(w^0x5c*lsb) // '\\'
-		if notPlain&msb != 0 {
-			return appendMarshalled(buf, s)
+	if n := len(s); n >= 8 {
+		for i := 0; ; i += 8 {
+			i = min(i, n-8) // the last word overlaps the one before
+			w := word(s[i:])
+			notPlain := w | // not ASCII
+				(w-0x20*lsb)&^w | // a control character, below 0x20
+				zeroByte((w|0x04*lsb)^0x26*lsb) |
+				zeroByte((w|0x02*lsb)^0x3e*lsb) |
+				zeroByte(w^0x5c*lsb) // '\\'
+			if notPlain&msb != 0 {
+				return appendMarshalled(buf, s)
+			}
+			if i == n-8 {
+				break
+			}
 		}
-	}
-	for i := range len(rest) {
-		if !jsonPlain[rest[i]] {
-			return appendMarshalled(buf, s)
+	} else {
+		for i := range n {
+			if !jsonPlain[s[i]] {
+				return appendMarshalled(buf, s)
+			}
 		}
 	}
 	buf = append(buf, '"')
 	buf = append(buf, s...)
 	return append(buf, '"')
+}
+
+// word is the first eight bytes of s, little-endian: one load.
+func word(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 func zeroByte(v uint64) uint64 { return (v - 0x0101010101010101) &^ v }

@@ -121,17 +121,17 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 			t.Errorf("appendJSONString(%q) = %s, want %s", s, got, want)
 		}
 	}
-	for c := range 256 { // every byte, alone and at every place of a plain string checked a word at a time
-		s := string([]byte{byte(c)})
-		if want, _ := json.Marshal(s); string(appendJSONString(nil, s)) != string(want) {
-			t.Errorf("appendJSONString(%q) = %s, want %s", s, appendJSONString(nil, s), want)
-		}
-		for at := range 19 {
-			b := []byte("abcdefghijklmnopqrs")
-			b[at] = byte(c)
-			s := string(b)
-			if want, _ := json.Marshal(s); string(appendJSONString(nil, s)) != string(want) {
-				t.Errorf("appendJSONString(%q) = %s, want %s", s, appendJSONString(nil, s), want)
+	// Every byte at every place of plain strings of every length to 24, as
+	// they are checked a word at a time, the last word overlapping.
+	for n := 1; n <= 24; n++ {
+		for at := range n {
+			for c := range 256 {
+				b := []byte("abcdefghijklmnopqrstuvwx"[:n])
+				b[at] = byte(c)
+				s := string(b)
+				if want, _ := json.Marshal(s); string(appendJSONString(nil, s)) != string(want) {
+					t.Fatalf("appendJSONString(%q) = %s, want %s", s, appendJSONString(nil, s), want)
+				}
 			}
 		}
 	}
