@@ -5,6 +5,7 @@
 package schema
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -139,32 +140,46 @@ func (r *Result) Release() {
 // re-validated (json.Marshal would compact it byte by byte): Execute made
 // it with an encoder.
 func (r *Result) MarshalJSON() ([]byte, error) {
-	var errs []byte
+	parts, err := r.JSONParts()
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Join(parts, nil), nil
+}
+
+// JSONParts gives MarshalJSON's bytes in pieces, with Data as Execute
+// wrote it, not copied: for writing a response out before Release. The
+// pieces are read-only.
+func (r *Result) JSONParts() ([][]byte, error) {
+	if len(r.Errors) == 0 && r.HasData && len(r.Data) > 0 {
+		return [][]byte{jsonDataHead, r.Data, jsonClose}, nil // most responses
+	}
+	head := []byte{'{'}
 	if len(r.Errors) > 0 {
-		var err error
-		if errs, err = json.Marshal(r.Errors); err != nil {
+		errs, err := json.Marshal(r.Errors)
+		if err != nil {
 			return nil, err
 		}
-	}
-	buf := make([]byte, 0, len(errs)+len(r.Data)+20)
-	buf = append(buf, '{')
-	if errs != nil {
-		buf = append(buf, `"errors":`...)
-		buf = append(buf, errs...)
-	}
-	if r.HasData {
-		if errs != nil {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, `"data":`...)
-		if len(r.Data) == 0 {
-			buf = append(buf, "null"...)
-		} else {
-			buf = append(buf, r.Data...)
+		head = append(append(head, `"errors":`...), errs...)
+		if r.HasData {
+			head = append(head, ',')
 		}
 	}
-	return append(buf, '}'), nil
+	if !r.HasData {
+		return [][]byte{head, jsonClose}, nil
+	}
+	data := r.Data
+	if len(data) == 0 {
+		data = jsonNull
+	}
+	return [][]byte{append(head, `"data":`...), data, jsonClose}, nil
 }
+
+var (
+	jsonDataHead = []byte(`{"data":`)
+	jsonNull     = []byte("null")
+	jsonClose    = []byte("}")
+)
 
 // Code returns the code of r's first error, or "".
 func (r *Result) Code() string {

@@ -1,12 +1,14 @@
 package schema_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -588,5 +590,42 @@ func TestInternalErrorsLoggedOnce(t *testing.T) {
 	want := map[string]int{"graphql: panic in resolver": 1, "graphql: internal error": 1}
 	if !maps.Equal(h.counts, want) {
 		t.Errorf("log records %v, want %v", h.counts, want)
+	}
+}
+
+// TestResultJSON: a Result encodes as a GraphQL response, "errors" only
+// when there are some and "data" only when execution started, and
+// JSONParts, which the server writes out piece by piece, gives the same
+// bytes as MarshalJSON.
+func TestResultJSON(t *testing.T) {
+	s := newSchema(t, schematest.Open(t), schema.Config{})
+	for _, c := range []struct {
+		query string
+		keys  []string
+	}{
+		{`{entity(id:"smic"){id}}`, []string{"data"}},
+		{`{neighborhood(ids:["no-such-entity"]){nodes{id}}}`, []string{"data", "errors"}},
+		{`{entity(id:`, []string{"errors"}},
+	} {
+		res := s.Execute(context.Background(), schema.Request{Query: c.query})
+		body, err := res.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts, err := res.JSONParts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if joined := bytes.Join(parts, nil); string(joined) != string(body) {
+			t.Errorf("%s: JSONParts gives %s, MarshalJSON %s", c.query, joined, body)
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatalf("%s: %s is not JSON: %v", c.query, body, err)
+		}
+		if got := slices.Sorted(maps.Keys(m)); !slices.Equal(got, c.keys) {
+			t.Errorf("%s: keys %v, want %v (%s)", c.query, got, c.keys, body)
+		}
+		res.Release()
 	}
 }

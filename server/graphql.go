@@ -141,36 +141,36 @@ func (s *Server) writeResult(c echo.Context, res *schema.Result, keep bool) (*ca
 		c.Set(keyOperationName, res.OperationName)
 	}
 	contentType := media + "; charset=utf-8"
-	if !keep && len(res.Errors) == 0 && res.HasData && len(res.Data) > 0 {
-		// Data only and not kept: send what MarshalJSON would give, from
-		// the executor's pooled buffer, without copying it into a body.
+	parts, err := res.JSONParts()
+	if err != nil {
+		s.log.Error("http: encoding a response", "error", err, "request_id", requestIDOf(c))
+		parts = [][]byte{[]byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)}
+		status = http.StatusInternalServerError
+	}
+	if !keep {
+		// Sent from the executor's pooled buffer, not copied into a body.
 		defer res.Release()
+		n := 0
+		for _, b := range parts {
+			n += len(b)
+		}
 		h.Set(echo.HeaderContentType, contentType)
-		h.Set(echo.HeaderContentLength, strconv.Itoa(len(dataPrefix)+len(res.Data)+1))
+		h.Set(echo.HeaderContentLength, strconv.Itoa(n))
 		w := c.Response()
 		w.WriteHeader(status)
-		for _, b := range [][]byte{dataPrefix, res.Data, {'}'}} {
+		for _, b := range parts {
 			if _, err := w.Write(b); err != nil {
 				return nil, err
 			}
 		}
 		return nil, nil
 	}
-	// MarshalJSON directly: json.Marshal(res) would call it and then
-	// re-scan and copy its output.
-	body, err := res.MarshalJSON()
+	body := bytes.Join(parts, nil)
 	res.Release() // body is a copy
-	if err != nil {
-		s.log.Error("http: encoding a response", "error", err, "request_id", requestIDOf(c))
-		body = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
-		status = http.StatusInternalServerError
-	}
 	out := &cachedResponse{body: body, contentType: contentType, status: status,
 		operation: res.Operation, operationName: res.OperationName}
 	return out, c.Blob(status, out.contentType, body)
 }
-
-var dataPrefix = []byte(`{"data":`)
 
 func allowFor(code string) string {
 	if code == schema.CodeMutationNotAllowed {
